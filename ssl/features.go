@@ -1,0 +1,40 @@
+package ssl
+
+// ImplementedClass is QSsl::ImplementedClass: a class a backend implements.
+type ImplementedClass int
+
+// ImplementedClass values.
+const (
+	ClassKey           ImplementedClass = 0
+	ClassCertificate   ImplementedClass = 1
+	ClassSocket        ImplementedClass = 2
+	ClassDiffieHellman ImplementedClass = 3
+	ClassEllipticCurve ImplementedClass = 4
+	ClassDtls          ImplementedClass = 5
+	ClassDtlsCookie    ImplementedClass = 6
+)
+
+var implementedClassNames = newEnumTable("ImplementedClass", map[ImplementedClass]string{
+	ClassKey: "Key", ClassCertificate: "Certificate", ClassSocket: "Socket", ClassDiffieHellman: "DiffieHellman",
+	ClassEllipticCurve: "EllipticCurve", ClassDtls: "Dtls", ClassDtlsCookie: "DtlsCookie",
+})
+
+// SupportedFeature is QSsl::SupportedFeature: an optional capability of a backend.
+type SupportedFeature int
+
+// SupportedFeature values.
+const (
+	FeatureCertificateVerification SupportedFeature = 0
+	FeatureClientSideAlpn          SupportedFeature = 1
+	FeatureServerSideAlpn          SupportedFeature = 2
+	FeatureOcsp                    SupportedFeature = 3
+	FeaturePsk                     SupportedFeature = 4
+	FeatureSessionTicket           SupportedFeature = 5
+	FeatureAlerts                  SupportedFeature = 6
+)
+
+var supportedFeatureNames = newEnumTable("SupportedFeature", map[SupportedFeature]string{
+	FeatureCertificateVerification: "CertificateVerification", FeatureClientSideAlpn: "ClientSideAlpn",
+	FeatureServerSideAlpn: "ServerSideAlpn", FeatureOcsp: "Ocsp", FeaturePsk: "Psk",
+	FeatureSessionTicket: "SessionTicket", FeatureAlerts: "Alerts",
+})

@@ -1,0 +1,411 @@
+package ssl
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"time"
+)
+
+// Purpose is the use a verified certificate must be fit for, as OpenSSL's
+// X509_PURPOSE_SSL_SERVER / X509_PURPOSE_SSL_CLIENT checks it.
+type Purpose int
+
+// Purpose values.
+const (
+	PurposeServerAuth Purpose = iota // a TLS server's certificate (what a client verifies)
+	PurposeClientAuth                // a TLS client's certificate (what a server verifies)
+	PurposeAny                       // no purpose check
+)
+
+// VerifyOptions are the inputs of VerifyChain.
+type VerifyOptions struct {
+	// Roots are the trust anchors. nil means the system's
+	// (SystemCaCertificates); an empty non-nil slice trusts nothing. Expired
+	// anchors are dropped before verification, as Qt does.
+	Roots []Certificate
+	// HostName, when set, must match the leaf (MatchesHostname).
+	HostName string
+	// Time is the verification time; zero means now.
+	Time time.Time
+	// Depth limits the number of intermediate certificates between the leaf
+	// and the trust anchor, as QSslConfiguration::peerVerifyDepth; 0 means no
+	// limit. Exceeding it is reported as UnspecifiedError (OpenSSL's
+	// X509_V_ERR_CERT_CHAIN_TOO_LONG, which Qt does not name).
+	Depth int
+	// Purpose the leaf must be fit for.
+	Purpose Purpose
+}
+
+// Verify is QSslCertificate::verify(chain, hostName): it verifies chain
+// (leaf first, then any intermediates) against the system's trust anchors
+// and returns every problem found, empty when the chain is good.
+func Verify(chain []Certificate, hostName string) []Error {
+	return VerifyChain(chain, VerifyOptions{HostName: hostName})
+}
+
+// VerifyChain verifies chain (leaf first) and returns every problem, in Qt's
+// order: CertificateBlacklisted for each listed certificate in the chain,
+// HostNameMismatch, then the chain errors in the order OpenSSL's verifier
+// reports them when its callback lets it continue (trust, then CA, purpose
+// and path-length checks from the leaf up, then signatures and validity
+// periods from the root down). Each Error carries the certificate it is
+// about. An empty chain gives [UnspecifiedError].
+//
+// Security invariant: VerifyChain never returns an empty list for a chain
+// that crypto/x509 rejects with the same anchors, intermediates, name, time
+// and purpose. When crypto/x509 rejects for a reason the enumeration did not
+// name, the closest code (or UnspecifiedError) is appended, so ignoring the
+// listed errors can never accept a chain nobody examined.
+func VerifyChain(chain []Certificate, opts VerifyOptions) []Error {
+	v := newVerification(chain, opts)
+	if v == nil {
+		return []Error{{Code: UnspecifiedError}}
+	}
+	errs := v.enumerate()
+	return append(errs, v.safetyNet(errs)...)
+}
+
+// verification holds one run of the verifier.
+type verification struct {
+	presented []*x509.Certificate
+	roots     []*x509.Certificate
+	host      string
+	now       time.Time
+	depth     int
+	purpose   Purpose
+	byRaw     map[*x509.Certificate]Certificate
+}
+
+func newVerification(chain []Certificate, opts VerifyOptions) *verification {
+	if len(chain) == 0 || chain[0].IsNull() {
+		return nil
+	}
+	v := &verification{host: opts.HostName, now: opts.Time, depth: opts.Depth, purpose: opts.Purpose,
+		byRaw: map[*x509.Certificate]Certificate{}}
+	if v.now.IsZero() {
+		v.now = time.Now()
+	}
+	for _, c := range chain {
+		if !c.IsNull() {
+			v.presented = append(v.presented, c.x)
+			v.byRaw[c.x] = c
+		}
+	}
+	roots := opts.Roots
+	if roots == nil {
+		roots = SystemCaCertificates()
+	}
+	for _, r := range roots {
+		if !r.IsNull() && !v.now.After(r.x.NotAfter) {
+			v.roots = append(v.roots, r.x)
+		}
+	}
+	return v
+}
+
+func (v *verification) cert(x *x509.Certificate) Certificate {
+	if c, ok := v.byRaw[x]; ok {
+		return c
+	}
+	return Certificate{x: x}
+}
+
+// chainStatus is how chain building ended.
+type chainStatus int
+
+const (
+	chainTrusted    chainStatus = iota // ends in a trust anchor
+	chainSelfSigned                    // ends in a self-signed certificate that is not trusted
+	chainNoIssuer                      // the top certificate's issuer was not found
+)
+
+// buildChain follows OpenSSL's build_chain with trusted-first lookup: each
+// certificate's issuer is looked for among the anchors, then among the
+// presented certificates. trustedFrom is the index of the first certificate
+// taken from the anchors (len(chain) when none).
+func (v *verification) buildChain() (chain []*x509.Certificate, trustedFrom int, status chainStatus) {
+	leaf := v.presented[0]
+	chain = []*x509.Certificate{leaf}
+	trustedFrom = 1
+	used := map[*x509.Certificate]bool{leaf: true}
+	if selfSigned(leaf) && containsRaw(v.roots, leaf) {
+		return chain, 0, chainTrusted
+	}
+	inTrusted := false
+	for len(chain) < 64 {
+		cur := chain[len(chain)-1]
+		if selfSigned(cur) {
+			if inTrusted {
+				return chain, trustedFrom, chainTrusted
+			}
+			return chain, len(chain), chainSelfSigned
+		}
+		if iss := v.findIssuer(cur, v.roots, used); iss != nil {
+			if !inTrusted {
+				inTrusted, trustedFrom = true, len(chain)
+			}
+			used[iss] = true
+			chain = append(chain, iss)
+			continue
+		}
+		if !inTrusted {
+			if iss := v.findIssuer(cur, v.presented[1:], used); iss != nil {
+				used[iss] = true
+				chain = append(chain, iss)
+				continue
+			}
+			return chain, len(chain), chainNoIssuer
+		}
+		return chain, trustedFrom, chainNoIssuer
+	}
+	if !inTrusted {
+		trustedFrom = len(chain)
+	}
+	return chain, trustedFrom, chainNoIssuer
+}
+
+func containsRaw(pool []*x509.Certificate, x *x509.Certificate) bool {
+	for _, p := range pool {
+		if bytes.Equal(p.Raw, x.Raw) {
+			return true
+		}
+	}
+	return false
+}
+
+// findIssuer returns the best candidate issuer of cur in pool: names and key
+// identifiers must match and keyCertSign must be allowed (OpenSSL's
+// X509_check_issued); among several, one whose signature over cur verifies
+// and that is valid now wins.
+func (v *verification) findIssuer(cur *x509.Certificate, pool []*x509.Certificate, used map[*x509.Certificate]bool) *x509.Certificate {
+	var best *x509.Certificate
+	bestScore := -1
+	for _, cand := range pool {
+		if used[cand] || bytes.Equal(cand.Raw, cur.Raw) || !likelyIssued(cur, cand) {
+			continue
+		}
+		score := 0
+		if cand.CheckSignature(cur.SignatureAlgorithm, cur.RawTBSCertificate, cur.Signature) == nil {
+			score += 2
+		}
+		if !v.now.Before(cand.NotBefore) && !v.now.After(cand.NotAfter) {
+			score++
+		}
+		if score > bestScore {
+			best, bestScore = cand, score
+		}
+	}
+	return best
+}
+
+// likelyIssued is X509_check_issued without the signature: issuer name,
+// authority key identifier and keyCertSign.
+func likelyIssued(child, issuer *x509.Certificate) bool {
+	if !bytes.Equal(child.RawIssuer, issuer.RawSubject) {
+		return false
+	}
+	if len(child.AuthorityKeyId) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(child.AuthorityKeyId, issuer.SubjectKeyId) {
+		return false
+	}
+	return !hasKeyUsage(issuer) || issuer.KeyUsage&x509.KeyUsageCertSign != 0
+}
+
+func selfIssued(x *x509.Certificate) bool { return bytes.Equal(x.RawSubject, x.RawIssuer) }
+
+func selfSigned(x *x509.Certificate) bool { return selfIssued(x) && likelyIssued(x, x) }
+
+func hasExtension(x *x509.Certificate, oid string) bool {
+	for _, e := range x.Extensions {
+		if e.Id.String() == oid {
+			return true
+		}
+	}
+	return false
+}
+
+func hasKeyUsage(x *x509.Certificate) bool { return hasExtension(x, oidExtKeyUsage) }
+
+// caKind is OpenSSL's X509_check_ca: 0 not a CA, 1 a CA by basicConstraints,
+// 3 a version 1 self-signed root, 4 a CA by keyUsage alone.
+func caKind(x *x509.Certificate) int {
+	if hasKeyUsage(x) && x.KeyUsage&x509.KeyUsageCertSign == 0 {
+		return 0
+	}
+	if x.BasicConstraintsValid {
+		if x.IsCA {
+			return 1
+		}
+		return 0
+	}
+	if x.Version == 1 && selfSigned(x) {
+		return 3
+	}
+	if hasKeyUsage(x) {
+		return 4
+	}
+	return 0
+}
+
+// purposeOK is OpenSSL's check_purpose_ssl_server / _ssl_client.
+func purposeOK(x *x509.Certificate, p Purpose, ca bool) bool {
+	if p == PurposeAny {
+		return true
+	}
+	if len(x.ExtKeyUsage) > 0 || len(x.UnknownExtKeyUsage) > 0 {
+		ok := false
+		for _, u := range x.ExtKeyUsage {
+			switch {
+			case p == PurposeServerAuth && (u == x509.ExtKeyUsageServerAuth ||
+				u == x509.ExtKeyUsageNetscapeServerGatedCrypto || u == x509.ExtKeyUsageMicrosoftServerGatedCrypto):
+				ok = true
+			case p == PurposeClientAuth && u == x509.ExtKeyUsageClientAuth:
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if ca {
+		return caKind(x) != 0
+	}
+	if hasKeyUsage(x) {
+		need := x509.KeyUsageDigitalSignature | x509.KeyUsageKeyAgreement
+		if p == PurposeServerAuth {
+			need |= x509.KeyUsageKeyEncipherment
+		}
+		return x.KeyUsage&need != 0
+	}
+	return true
+}
+
+func pathLenSet(x *x509.Certificate) bool {
+	return x.BasicConstraintsValid && (x.MaxPathLen > 0 || x.MaxPathLenZero)
+}
+
+// enumerate produces the Qt-ordered list of problems.
+func (v *verification) enumerate() []Error {
+	var errs []Error
+	add := func(code ErrorCode, x *x509.Certificate) { errs = append(errs, Error{code, v.cert(x)}) }
+	leaf := v.presented[0]
+
+	for _, x := range v.presented {
+		if c := v.cert(x); c.IsBlacklisted() {
+			add(CertificateBlacklisted, x)
+		}
+	}
+	if v.host != "" && !v.hostMatches() {
+		add(HostNameMismatch, leaf)
+	}
+
+	chain, trustedFrom, status := v.buildChain()
+	top := chain[len(chain)-1]
+
+	// build_chain: depth limit, then why the chain is not trusted.
+	if v.depth > 0 {
+		intermediates := len(chain) - 1
+		if status == chainTrusted && trustedFrom < len(chain) && len(chain) > 1 {
+			intermediates--
+		}
+		if intermediates > v.depth {
+			add(UnspecifiedError, chain[v.depth+1])
+		}
+	}
+	switch status {
+	case chainSelfSigned:
+		if len(chain) == 1 {
+			add(SelfSignedCertificate, top)
+		} else {
+			add(SelfSignedCertificateInChain, top)
+		}
+	case chainNoIssuer:
+		if trustedFrom < len(chain) {
+			add(UnableToGetIssuerCertificate, top)
+		} else {
+			add(UnableToGetLocalIssuerCertificate, top)
+		}
+	}
+
+	// check_chain_extensions, from the leaf up.
+	plen := 0
+	for i, x := range chain {
+		if len(x.UnhandledCriticalExtensions) > 0 {
+			add(UnspecifiedError, x)
+		}
+		if i > 0 {
+			if k := caKind(x); k == 0 || (i+1 < len(chain) && k != 1) {
+				add(InvalidCaCertificate, x)
+			}
+		}
+		if !purposeOK(x, v.purpose, i > 0) {
+			add(InvalidPurpose, x)
+		}
+		if i > 1 && !selfIssued(x) && pathLenSet(x) && plen > x.MaxPathLen {
+			add(PathLengthExceeded, x)
+		}
+		if i > 0 && !selfIssued(x) {
+			plen++
+		}
+	}
+
+	// internal_verify: signatures and validity periods, from the top down.
+	n := len(chain) - 1
+	xi := chain[n]
+	xs := xi
+	if !selfSigned(xi) {
+		if n == 0 {
+			add(UnableToVerifyFirstCertificate, xi)
+			return errs
+		}
+		n--
+		xs = chain[n]
+	}
+	for {
+		if xs != xi {
+			switch err := xi.CheckSignature(xs.SignatureAlgorithm, xs.RawTBSCertificate, xs.Signature); {
+			case err == nil:
+			case xi.PublicKey == nil:
+				add(UnableToDecodeIssuerPublicKey, xs)
+			case isInsecureAlgorithm(err):
+				add(UnspecifiedError, xs) // OpenSSL: X509_V_ERR_CA_MD_TOO_WEAK
+			default:
+				add(CertificateSignatureFailed, xs)
+			}
+		}
+		if v.now.Before(xs.NotBefore) {
+			add(CertificateNotYetValid, xs)
+		}
+		if v.now.After(xs.NotAfter) {
+			add(CertificateExpired, xs)
+		}
+		n--
+		if n < 0 {
+			break
+		}
+		xi, xs = xs, chain[n]
+	}
+	return errs
+}
+
+func isInsecureAlgorithm(err error) bool {
+	var ia x509.InsecureAlgorithmError
+	return errors.As(err, &ia)
+}
+
+// hostMatches applies Qt's rules and crypto/x509's, both of which must agree.
+func (v *verification) hostMatches() bool {
+	leaf := v.cert(v.presented[0])
+	if !MatchesHostname(leaf, v.host) {
+		return false
+	}
+	return leaf.x.VerifyHostname(v.goHostName()) == nil
+}
+
+// goHostName is the host in the form crypto/x509 compares: ACE for names.
+func (v *verification) goHostName() string {
+	if a := toAce(v.host); a != "" {
+		return a
+	}
+	return v.host
+}
