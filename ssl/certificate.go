@@ -388,7 +388,7 @@ func ipString(ip net.IP) string {
 // may have signed itself (matching key identifiers, keyCertSign allowed): Qt's
 // X509_check_issued(cert, cert) test. The signature itself is not checked.
 func (c Certificate) IsSelfSigned() bool {
-	return c.x != nil && selfSigned(c.x)
+	return c.x != nil && checkIssued(c.x, c.x)
 }
 
 // PublicKey returns the certificate's public key.

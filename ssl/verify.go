@@ -124,22 +124,29 @@ const (
 // certificate's issuer is looked for among the anchors, then among the
 // presented certificates. trustedFrom is the index of the first certificate
 // taken from the anchors (len(chain) when none).
-func (v *verification) buildChain() (chain []*x509.Certificate, trustedFrom int, status chainStatus) {
+func (v *verification) buildChain() (chain []*x509.Certificate, trustedFrom int, status chainStatus, tooLong bool) {
 	leaf := v.presented[0]
 	chain = []*x509.Certificate{leaf}
 	trustedFrom = 1
 	used := map[*x509.Certificate]bool{leaf: true}
 	if selfSigned(leaf) && containsRaw(v.roots, leaf) {
-		return chain, 0, chainTrusted
+		return chain, 0, chainTrusted, false
 	}
 	inTrusted := false
 	for len(chain) < 64 {
 		cur := chain[len(chain)-1]
 		if selfSigned(cur) {
 			if inTrusted {
-				return chain, trustedFrom, chainTrusted
+				return chain, trustedFrom, chainTrusted, false
 			}
-			return chain, len(chain), chainSelfSigned
+			return chain, len(chain), chainSelfSigned, false
+		}
+		if v.depth > 0 && len(chain) >= v.depth+2 {
+			// X509_V_ERR_CERT_CHAIN_TOO_LONG: OpenSSL stops building here.
+			if !inTrusted {
+				trustedFrom = len(chain)
+			}
+			return chain, trustedFrom, chainNoIssuer, true
 		}
 		if iss := v.findIssuer(cur, v.roots, used); iss != nil {
 			if !inTrusted {
@@ -155,14 +162,14 @@ func (v *verification) buildChain() (chain []*x509.Certificate, trustedFrom int,
 				chain = append(chain, iss)
 				continue
 			}
-			return chain, len(chain), chainNoIssuer
+			return chain, len(chain), chainNoIssuer, false
 		}
-		return chain, trustedFrom, chainNoIssuer
+		return chain, trustedFrom, chainNoIssuer, false
 	}
 	if !inTrusted {
 		trustedFrom = len(chain)
 	}
-	return chain, trustedFrom, chainNoIssuer
+	return chain, trustedFrom, chainNoIssuer, false
 }
 
 func containsRaw(pool []*x509.Certificate, x *x509.Certificate) bool {
@@ -199,21 +206,27 @@ func (v *verification) findIssuer(cur *x509.Certificate, pool []*x509.Certificat
 	return best
 }
 
-// likelyIssued is X509_check_issued without the signature: issuer name,
-// authority key identifier and keyCertSign.
+// likelyIssued is OpenSSL's ossl_x509_likely_issued, which chain building
+// uses: issuer name and authority key identifier match; neither the
+// signature nor keyUsage is looked at (check_ca reports a CA without
+// keyCertSign as InvalidCaCertificate).
 func likelyIssued(child, issuer *x509.Certificate) bool {
 	if !bytes.Equal(child.RawIssuer, issuer.RawSubject) {
 		return false
 	}
-	if len(child.AuthorityKeyId) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(child.AuthorityKeyId, issuer.SubjectKeyId) {
-		return false
-	}
-	return !hasKeyUsage(issuer) || issuer.KeyUsage&x509.KeyUsageCertSign != 0
+	return len(child.AuthorityKeyId) == 0 || len(issuer.SubjectKeyId) == 0 || bytes.Equal(child.AuthorityKeyId, issuer.SubjectKeyId)
 }
 
 func selfIssued(x *x509.Certificate) bool { return bytes.Equal(x.RawSubject, x.RawIssuer) }
 
-func selfSigned(x *x509.Certificate) bool { return selfIssued(x) && likelyIssued(x, x) }
+// selfSigned is OpenSSL's EXFLAG_SS.
+func selfSigned(x *x509.Certificate) bool { return likelyIssued(x, x) }
+
+// checkIssued is X509_check_issued: likelyIssued plus keyCertSign when the
+// issuer has a keyUsage extension.
+func checkIssued(child, issuer *x509.Certificate) bool {
+	return likelyIssued(child, issuer) && (!hasKeyUsage(issuer) || issuer.KeyUsage&x509.KeyUsageCertSign != 0)
+}
 
 func hasExtension(x *x509.Certificate, oid string) bool {
 	for _, e := range x.Extensions {
@@ -299,18 +312,12 @@ func (v *verification) enumerate() []Error {
 		add(HostNameMismatch, leaf)
 	}
 
-	chain, trustedFrom, status := v.buildChain()
+	chain, trustedFrom, status, tooLong := v.buildChain()
 	top := chain[len(chain)-1]
 
 	// build_chain: depth limit, then why the chain is not trusted.
-	if v.depth > 0 {
-		intermediates := len(chain) - 1
-		if status == chainTrusted && trustedFrom < len(chain) && len(chain) > 1 {
-			intermediates--
-		}
-		if intermediates > v.depth {
-			add(UnspecifiedError, chain[v.depth+1])
-		}
+	if tooLong {
+		add(UnspecifiedError, top)
 	}
 	switch status {
 	case chainSelfSigned:
