@@ -43,6 +43,7 @@ var extensionNames = map[string]string{
 var (
 	oidExtKeyUsage         = "2.5.29.15"
 	oidExtBasicConstraints = "2.5.29.19"
+	oidExtExtKeyUsage      = "2.5.29.37"
 )
 
 // Extensions returns the certificate's extensions in the order they appear.

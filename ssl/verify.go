@@ -125,6 +125,12 @@ const (
 // presented certificates. trustedFrom is the index of the first certificate
 // taken from the anchors (len(chain) when none).
 func (v *verification) buildChain() (chain []*x509.Certificate, trustedFrom int, status chainStatus, tooLong bool) {
+	if path := v.validPath(); path != nil {
+		if v.depth > 0 && len(path) > v.depth+2 {
+			return path[:v.depth+2], v.depth + 2, chainNoIssuer, true
+		}
+		return path, len(path) - 1, chainTrusted, false
+	}
 	leaf := v.presented[0]
 	chain = []*x509.Certificate{leaf}
 	trustedFrom = 1
@@ -170,6 +176,39 @@ func (v *verification) buildChain() (chain []*x509.Certificate, trustedFrom int,
 		trustedFrom = len(chain)
 	}
 	return chain, trustedFrom, chainNoIssuer, false
+}
+
+// validPath asks crypto/x509, which searches every candidate path, for a
+// chain that verifies (host name aside, which does not change paths). When
+// one exists the enumeration runs on it, so that a good path is never missed
+// because a greedy builder took a bad one first (Qt's OpenSSL backend fails
+// several bettertls path-building cases that way). Any anchor counts, as in
+// crypto/x509 and browsers, not only self-signed ones as in OpenSSL.
+func (v *verification) validPath() []*x509.Certificate {
+	opts := v.x509Options()
+	opts.DNSName = ""
+	chains, err := v.presented[0].Verify(opts)
+	if err != nil || len(chains) == 0 {
+		return nil
+	}
+	best := chains[0]
+	for _, c := range chains[1:] {
+		if len(c) < len(best) {
+			best = c
+		}
+	}
+	// Keep the caller's Certificate values for presented certificates.
+	out := make([]*x509.Certificate, len(best))
+	for i, x := range best {
+		out[i] = x
+		for _, p := range v.presented {
+			if bytes.Equal(p.Raw, x.Raw) {
+				out[i] = p
+				break
+			}
+		}
+	}
+	return out
 }
 
 func containsRaw(pool []*x509.Certificate, x *x509.Certificate) bool {
@@ -265,7 +304,7 @@ func purposeOK(x *x509.Certificate, p Purpose, ca bool) bool {
 	if p == PurposeAny {
 		return true
 	}
-	if len(x.ExtKeyUsage) > 0 || len(x.UnknownExtKeyUsage) > 0 {
+	if hasExtension(x, oidExtExtKeyUsage) { // present, even if empty: OpenSSL's EXFLAG_XKUSAGE
 		ok := false
 		for _, u := range x.ExtKeyUsage {
 			switch {

@@ -125,26 +125,8 @@ func explained(errs []Error, c rejectionClass) bool {
 // safetyNet returns the errors to append so that the list explains every
 // reason crypto/x509 has to reject the chain.
 func (v *verification) safetyNet(errs []Error) []Error {
-	roots := x509.NewCertPool()
-	for _, r := range v.roots {
-		roots.AddCert(r)
-	}
-	inter := x509.NewCertPool()
-	for _, x := range v.presented[1:] {
-		inter.AddCert(x)
-	}
-	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: v.now}
-	switch v.purpose {
-	case PurposeServerAuth:
-		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	case PurposeClientAuth:
-		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	default:
-		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
-	}
-	if v.host != "" {
-		opts.DNSName = v.goHostName()
-	}
+	opts := v.x509Options()
+	roots := opts.Roots
 	leaf := v.presented[0]
 	anchorsAdded := 0
 	timeRelaxed := false
@@ -183,6 +165,32 @@ func (v *verification) safetyNet(errs []Error) []Error {
 		}
 	}
 	return nil
+}
+
+// x509Options returns crypto/x509's options for the same inputs; each call
+// builds fresh pools, which the caller may extend.
+func (v *verification) x509Options() x509.VerifyOptions {
+	roots := x509.NewCertPool()
+	for _, r := range v.roots {
+		roots.AddCert(r)
+	}
+	inter := x509.NewCertPool()
+	for _, x := range v.presented[1:] {
+		inter.AddCert(x)
+	}
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: v.now}
+	switch v.purpose {
+	case PurposeServerAuth:
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	case PurposeClientAuth:
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	default:
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
+	}
+	if v.host != "" {
+		opts.DNSName = v.goHostName()
+	}
+	return opts
 }
 
 // commonValidity returns an instant inside every certificate's validity
