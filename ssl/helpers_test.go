@@ -2,6 +2,9 @@ package ssl
 
 import (
 	"crypto/rand"
+	"encoding/asn1"
+	"errors"
+	"math/big"
 	"crypto/x509"
 	"testing"
 
@@ -23,4 +26,19 @@ func mustConstrained(t *testing.T, issuer, tmpl *pki.Cert, excluded string) *x50
 		t.Fatal(err)
 	}
 	return x
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func mustDHDer(t *testing.T, hexP string, g int64) []byte {
+	t.Helper()
+	p, ok := new(big.Int).SetString(hexP, 16)
+	if !ok {
+		t.Fatal("bad hex")
+	}
+	der, err := asn1.Marshal(dhParams{P: p, G: big.NewInt(g)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
 }

@@ -180,7 +180,7 @@ func parseDerKey(der []byte, typ KeyType, passphrase []byte) (any, error) {
 // parsePrivateDer tries the encoding the PEM type names, or every known one.
 func parsePrivateDer(der []byte, pemType string) (any, error) {
 	try := []func([]byte) (any, error){
-		func(b []byte) (any, error) { return x509.ParsePKCS8PrivateKey(b) },
+		parsePKCS8,
 		func(b []byte) (any, error) { return x509.ParsePKCS1PrivateKey(b) },
 		func(b []byte) (any, error) { return x509.ParseECPrivateKey(b) },
 		parseDSAPrivateKey,
@@ -194,6 +194,9 @@ func parsePrivateDer(der []byte, pemType string) (any, error) {
 		try = try[3:4]
 	case "PRIVATE KEY":
 		try = try[0:1]
+	}
+	if len(der) > 1<<20 {
+		return nil, malformed("private key larger than 1 MiB", nil)
 	}
 	var first error
 	for _, f := range try {
@@ -217,6 +220,36 @@ func parsePublicDer(der []byte) (any, error) {
 		return nil, malformed("public key", err)
 	}
 	return k, nil
+}
+
+// parsePKCS8 is x509.ParsePKCS8PrivateKey plus DSA, which it lacks.
+func parsePKCS8(der []byte) (any, error) {
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err == nil {
+		return k, nil
+	}
+	var p8 struct {
+		Version    int
+		Algo       pkix.AlgorithmIdentifier
+		PrivateKey []byte
+	}
+	if rest, aerr := asn1.Unmarshal(der, &p8); aerr != nil || len(rest) > 0 || !p8.Algo.Algorithm.Equal(oidDSA) {
+		return nil, err
+	}
+	var params struct{ P, Q, G *big.Int }
+	if _, aerr := asn1.Unmarshal(p8.Algo.Parameters.FullBytes, &params); aerr != nil {
+		return nil, aerr
+	}
+	x := new(big.Int)
+	if _, aerr := asn1.Unmarshal(p8.PrivateKey, &x); aerr != nil {
+		return nil, aerr
+	}
+	if params.P == nil || params.Q == nil || params.G == nil || params.P.Sign() <= 0 || params.P.BitLen() > 16384 ||
+		x.Sign() <= 0 || x.Cmp(params.Q) >= 0 {
+		return nil, errors.New("invalid DSA private key")
+	}
+	y := new(big.Int).Exp(params.G, x, params.P)
+	return &dsa.PrivateKey{PublicKey: dsa.PublicKey{Parameters: dsa.Parameters{P: params.P, Q: params.Q, G: params.G}, Y: y}, X: x}, nil
 }
 
 // dsaPrivateKey is OpenSSL's traditional DSA key encoding.
