@@ -39,10 +39,10 @@ func TestParseCertificates(t *testing.T) {
 		t.Errorf("PEM without final newline: %v", err)
 	}
 	for name, input := range map[string][]byte{
-		"empty":         nil,
-		"garbage":       []byte("not a certificate"),
-		"key only":      keyPEM,
-		"BEGIN, no END": []byte("-----BEGIN CERTIFICATE-----\nMIIB\n"),
+		"empty":          nil,
+		"garbage":        []byte("not a certificate"),
+		"key only":       keyPEM,
+		"BEGIN, no END":  []byte("-----BEGIN CERTIFICATE-----\nMIIB\n"),
 		"bad base64 DER": []byte("-----BEGIN CERTIFICATE-----\naGVsbG8=\n-----END CERTIFICATE-----\n"),
 	} {
 		if _, err := ParseCertificate(input, Pem); err == nil || !isMalformed(err) {

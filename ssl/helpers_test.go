@@ -2,10 +2,10 @@ package ssl
 
 import (
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/asn1"
 	"errors"
 	"math/big"
-	"crypto/x509"
 	"testing"
 
 	"github.com/sslsocket/sslsocket/internal/pki"
