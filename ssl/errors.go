@@ -157,15 +157,17 @@ func (e Error) Is(target error) bool {
 }
 
 // Error makes ErrorCode usable as an errors.Is target and as a plain error.
+// Because of it, fmt's %v and %s print the message; call String for Qt's
+// enumerator name.
 func (v ErrorCode) Error() string { return v.Message() }
 
 // String describes the error with its code name and, when there is one, the
 // certificate's subject, for logs.
 func (e Error) String() string {
 	if e.Certificate.IsNull() {
-		return fmt.Sprintf("%s: %s", e.Code, e.Code.Message())
+		return fmt.Sprintf("%s: %s", e.Code.String(), e.Code.Message())
 	}
-	return fmt.Sprintf("%s: %s (%s)", e.Code, e.Code.Message(), e.Certificate.SubjectDisplayName())
+	return fmt.Sprintf("%s: %s (%s)", e.Code.String(), e.Code.Message(), e.Certificate.SubjectDisplayName())
 }
 
 // ContainsError reports whether list holds an Error equal to e.

@@ -1,0 +1,67 @@
+// Command sslsock is the command-line face of package ssl: certificate
+// verification with Qt's complete error lists, certificate inspection, and a
+// tour of the library on loopback.
+//
+// Usage:
+//
+//	sslsock demo
+//	sslsock verify [--host H] [--ca FILE]... [--no-system-ca] [--purpose server|client] [--depth N] [--json] CHAIN.pem
+//	sslsock cert show [--der] FILE
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// usageError is a bad command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `usage:
+  sslsock demo                          a tour of certificate verification on a throwaway PKI
+  sslsock verify [flags] CHAIN.pem      verify a chain (leaf first) and list every problem
+  sslsock cert show [--der] FILE        print each certificate in FILE
+run "sslsock COMMAND --help" for the flags of a command
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the exit status: 0 success,
+// 1 the operation failed (e.g. verification found errors), 2 usage error.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	var status int
+	switch args[0] {
+	case "demo":
+		status, err = runDemo(args[1:], stdout)
+	case "verify":
+		status, err = runVerify(args[1:], stdout, stderr)
+	case "cert":
+		status, err = runCert(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "sslsock: %s\n", ue.msg)
+		return 2
+	case err != nil:
+		fmt.Fprintf(stderr, "sslsock: %v\n", err)
+		return 1
+	}
+	return status
+}
