@@ -135,23 +135,25 @@ func DefaultCiphers() []Cipher {
 	return out
 }
 
+// desc returns the description, empty for the null cipher.
+func (c Cipher) desc() cipherDesc {
+	if c.d == nil {
+		return cipherDesc{}
+	}
+	return *c.d
+}
+
 // IsNull reports whether c is the null cipher.
 func (c Cipher) IsNull() bool { return c.d == nil }
 
 // ID returns the IANA cipher suite id (0 for null).
 func (c Cipher) ID() uint16 {
-	if c.d == nil {
-		return 0
-	}
-	return c.d.id
+	return c.desc().id
 }
 
 // Name returns the OpenSSL name Qt reports ("ECDHE-RSA-AES128-GCM-SHA256").
 func (c Cipher) Name() string {
-	if c.d == nil {
-		return ""
-	}
-	return c.d.name
+	return c.desc().name
 }
 
 // IANAName returns the IANA (and crypto/tls) name ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").
@@ -164,10 +166,7 @@ func (c Cipher) IANAName() string {
 
 // ProtocolString returns OpenSSL's protocol column ("TLSv1.2", "SSLv3", …).
 func (c Cipher) ProtocolString() string {
-	if c.d == nil {
-		return ""
-	}
-	return c.d.protoString
+	return c.desc().protoString
 }
 
 // Protocol maps ProtocolString as Qt does; "SSLv3" and the empty string give UnknownProtocol.
@@ -187,42 +186,27 @@ func (c Cipher) Protocol() Protocol {
 
 // KeyExchangeMethod returns OpenSSL's Kx= value ("ECDH", "RSA", "any").
 func (c Cipher) KeyExchangeMethod() string {
-	if c.d == nil {
-		return ""
-	}
-	return c.d.kx
+	return c.desc().kx
 }
 
 // AuthenticationMethod returns OpenSSL's Au= value ("RSA", "ECDSA", "any").
 func (c Cipher) AuthenticationMethod() string {
-	if c.d == nil {
-		return ""
-	}
-	return c.d.au
+	return c.desc().au
 }
 
 // EncryptionMethod returns OpenSSL's Enc= value ("AESGCM(128)").
 func (c Cipher) EncryptionMethod() string {
-	if c.d == nil {
-		return ""
-	}
-	return c.d.enc
+	return c.desc().enc
 }
 
 // UsedBits returns the effective strength in bits (112 for 3DES).
 func (c Cipher) UsedBits() int {
-	if c.d == nil {
-		return 0
-	}
-	return c.d.used
+	return c.desc().used
 }
 
 // SupportedBits returns the algorithm's key size in bits (168 for 3DES).
 func (c Cipher) SupportedBits() int {
-	if c.d == nil {
-		return 0
-	}
-	return c.d.support
+	return c.desc().support
 }
 
 // Equal reports Qt's cipher equality: same name and protocol.

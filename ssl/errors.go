@@ -222,6 +222,7 @@ type parseError struct {
 	err  error
 }
 
+// Error describes what could not be decoded.
 func (e *parseError) Error() string {
 	if e.err == nil {
 		return "ssl: " + e.what
@@ -229,6 +230,7 @@ func (e *parseError) Error() string {
 	return "ssl: " + e.what + ": " + e.err.Error()
 }
 
+// Unwrap makes the error match ErrMalformed and the underlying cause.
 func (e *parseError) Unwrap() []error {
 	if e.err == nil {
 		return []error{errParse}

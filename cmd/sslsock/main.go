@@ -19,6 +19,7 @@ import (
 // usageError is a bad command line: exit status 2.
 type usageError struct{ msg string }
 
+// Error returns the message shown after "sslsock: ".
 func (e usageError) Error() string { return e.msg }
 
 const usage = `usage:

@@ -13,7 +13,10 @@ import (
 // multiFlag collects a repeatable string flag.
 type multiFlag []string
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+// String lists the values given so far.
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+
+// Set adds one value.
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 // jsonError is one verification problem in --json output.
