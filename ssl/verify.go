@@ -38,10 +38,15 @@ type VerifyOptions struct {
 }
 
 // Verify is QSslCertificate::verify(chain, hostName): it verifies chain
-// (leaf first, then any intermediates) against the system's trust anchors
-// and returns every problem found, empty when the chain is good.
+// (leaf first, then any intermediates) against the default configuration's
+// trust anchors (its CA list, plus the system's while on-demand loading is
+// allowed) and returns every problem found, empty when the chain is good.
 func Verify(chain []Certificate, hostName string) []Error {
-	return VerifyChain(chain, VerifyOptions{HostName: hostName})
+	roots := DefaultConfiguration().trustAnchors()
+	if roots == nil {
+		roots = []Certificate{}
+	}
+	return VerifyChain(chain, VerifyOptions{Roots: roots, HostName: hostName})
 }
 
 // VerifyChain verifies chain (leaf first) and returns every problem, in Qt's

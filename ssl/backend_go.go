@@ -1,0 +1,262 @@
+package ssl
+
+import (
+	"context"
+	"crypto"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"reflect"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// goBackend is the "go" backend: crypto/tls. It cannot do PSK, DHE, sent or
+// warning-level alerts, or tell a ticket's lifetime hint; SupportedFeatures
+// says so and such requests fail with ErrUnsupported.
+type goBackend struct{}
+
+func init() { RegisterBackend(goBackend{}) }
+
+func (goBackend) Name() string { return "go" }
+
+func (goBackend) SupportedProtocols() []Protocol {
+	return []Protocol{AnyProtocol, SecureProtocols, TlsV1_0, TlsV1_0OrLater, TlsV1_1, TlsV1_1OrLater,
+		TlsV1_2, TlsV1_2OrLater, TlsV1_3, TlsV1_3OrLater}
+}
+
+func (goBackend) SupportedFeatures() []SupportedFeature {
+	return []SupportedFeature{FeatureCertificateVerification, FeatureClientSideAlpn, FeatureServerSideAlpn,
+		FeatureOcsp, FeatureSessionTicket}
+}
+
+func (goBackend) ImplementedClasses() []ImplementedClass {
+	return []ImplementedClass{ClassKey, ClassCertificate, ClassSocket, ClassDiffieHellman, ClassEllipticCurve}
+}
+
+func (goBackend) SupportedCiphers() []Cipher               { return SupportedCiphers() }
+func (goBackend) SupportedEllipticCurves() []EllipticCurve { return SupportedEllipticCurves() }
+
+// goVersion encodes runtime.Version() ("go1.26.8") as OpenSSL encodes its
+// versions: 0xMNN00PP0.
+func goVersion() int64 {
+	v := strings.TrimPrefix(runtime.Version(), "go")
+	parts := strings.SplitN(strings.Fields(v)[0], ".", 3)
+	var n [3]int64
+	for i := 0; i < len(parts) && i < 3; i++ {
+		x, _ := strconv.ParseInt(strings.TrimRightFunc(parts[i], func(r rune) bool { return r < '0' || r > '9' }), 10, 64)
+		n[i] = x
+	}
+	return n[0]<<28 | n[1]<<20 | n[2]<<4
+}
+
+func (goBackend) LibraryVersionNumber() int64       { return goVersion() }
+func (goBackend) LibraryVersionString() string      { return "Go crypto/tls " + runtime.Version() }
+func (goBackend) LibraryBuildVersionNumber() int64  { return goVersion() }
+func (goBackend) LibraryBuildVersionString() string { return "Go crypto/tls " + runtime.Version() }
+
+func invalidUserData(msg string) error { return fmt.Errorf("%w: %s", ErrInvalidUserData, msg) }
+
+// tls13Suites are the TLS 1.3 suites crypto/tls always enables.
+var tls13Suites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
+
+// goTLSConfig translates a Configuration into a tls.Config.
+func goTLSConfig(p SessionParams) (*tls.Config, error) {
+	cfg := p.Config
+	minV, maxV, ok := cfg.Protocol().VersionRange()
+	if !ok {
+		return nil, invalidUserData("Attempted to use an unsupported protocol.")
+	}
+	tc := &tls.Config{MinVersion: minV, MaxVersion: maxV, Renegotiation: tls.RenegotiateNever}
+	if ciphers := cfg.Ciphers(); len(ciphers) > 0 {
+		var pre13, in13 []uint16
+		for _, c := range ciphers {
+			if c.Protocol() == TlsV1_3 {
+				in13 = append(in13, c.ID())
+			} else {
+				pre13 = append(pre13, c.ID())
+			}
+		}
+		if len(in13) > 0 && len(in13) < len(tls13Suites) {
+			return nil, fmt.Errorf("%w: the go backend cannot restrict TLS 1.3 cipher suites (crypto/tls enables all three)", ErrUnsupported)
+		}
+		tc.CipherSuites = pre13
+		switch {
+		case len(in13) == 0 && len(pre13) == 0:
+			return nil, invalidUserData("Invalid or empty cipher list")
+		case len(in13) == 0: // no TLS 1.3 suite asked for: no TLS 1.3
+			if tc.MaxVersion == 0 || tc.MaxVersion > tls.VersionTLS12 {
+				tc.MaxVersion = tls.VersionTLS12
+			}
+		case len(pre13) == 0: // only TLS 1.3 suites
+			tc.MinVersion = tls.VersionTLS13
+		}
+		if tc.MaxVersion != 0 && tc.MinVersion > tc.MaxVersion {
+			return nil, invalidUserData("Invalid or empty cipher list")
+		}
+	}
+	for _, c := range cfg.EllipticCurves() {
+		if !slices.Contains(SupportedEllipticCurves(), c) {
+			return nil, invalidUserData(fmt.Sprintf("Error when setting the elliptic curves (%s is not supported)", c.ShortName()))
+		}
+		tc.CurvePreferences = append(tc.CurvePreferences, c.TLSGroup())
+	}
+	if chain := cfg.LocalCertificateChain(); len(chain) > 0 {
+		cert, err := goCertificate(chain, cfg.PrivateKey(), cfg.OcspStaple())
+		if err != nil {
+			return nil, err
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	if len(cfg.PreSharedKeyIdentityHint()) > 0 {
+		return nil, fmt.Errorf("%w: PSK", ErrUnsupported)
+	}
+	hooks := p.Hooks
+	tc.VerifyConnection = func(cs tls.ConnectionState) error {
+		chain := make([]Certificate, len(cs.PeerCertificates))
+		for i, x := range cs.PeerCertificates {
+			chain[i] = NewCertificate(x)
+		}
+		return hooks.VerifyPeer(chain, cs.OCSPResponse)
+	}
+	tc.SessionTicketsDisabled = cfg.TestSslOption(SslOptionDisableSessionTickets)
+	tc.NextProtos = cfg.AllowedNextProtocols()
+	if p.Server {
+		switch {
+		case cfg.PeerVerifyMode() == VerifyNone:
+			tc.ClientAuth = tls.NoClientCert
+		case cfg.PeerVerifyMode() == VerifyPeer && cfg.MissingCertificateIsFatal():
+			tc.ClientAuth = tls.RequireAnyClientCert
+		default:
+			// Never ClientCAs: crypto/tls clients would then silently
+			// withhold certificates that do not chain to the listed CAs.
+			tc.ClientAuth = tls.RequestClientCert
+		}
+		if protos := tc.NextProtos; len(protos) > 0 {
+			base := tc
+			tc = tc.Clone()
+			tc.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+				c := base.Clone()
+				c.NextProtos = nil
+				for _, p := range protos { // the server's preference
+					if slices.Contains(hello.SupportedProtos, p) {
+						c.NextProtos = []string{p}
+						break
+					}
+				}
+				return c, nil
+			}
+		}
+	} else {
+		tc.InsecureSkipVerify = true // our verifier runs in VerifyConnection
+		tc.ServerName = p.ServerName
+	}
+	return tc, nil
+}
+
+// goCertificate builds crypto/tls's certificate from a chain and its key.
+func goCertificate(chain []Certificate, key Key, staple []byte) (tls.Certificate, error) {
+	if key.IsNull() {
+		return tls.Certificate{}, invalidUserData("Cannot provide a certificate with no key")
+	}
+	signer, ok := key.Handle().(crypto.Signer)
+	if !ok || key.Type() != PrivateKey {
+		return tls.Certificate{}, invalidUserData("The private key cannot sign")
+	}
+	leaf := chain[0].X509()
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	if pub, ok := signer.Public().(equaler); !ok || !pub.Equal(leaf.PublicKey) {
+		return tls.Certificate{}, invalidUserData("Private key does not certify public key")
+	}
+	cert := tls.Certificate{PrivateKey: signer, Leaf: leaf, OCSPStaple: staple}
+	for _, c := range chain {
+		cert.Certificate = append(cert.Certificate, c.X509().Raw)
+	}
+	return cert, nil
+}
+
+func (goBackend) NewSession(transport net.Conn, p SessionParams) (Session, error) {
+	tc, err := goTLSConfig(p)
+	if err != nil {
+		return nil, err
+	}
+	s := &goSession{hooks: p.Hooks, offered: len(p.Config.AllowedNextProtocols()) > 0, server: p.Server}
+	if p.Server {
+		s.conn = tls.Server(transport, tc)
+	} else {
+		s.conn = tls.Client(transport, tc)
+	}
+	return s, nil
+}
+
+// goSession is a crypto/tls connection.
+type goSession struct {
+	conn    *tls.Conn
+	hooks   SessionHooks
+	offered bool
+	server  bool
+}
+
+func (s *goSession) Handshake(ctx context.Context) error {
+	err := s.conn.HandshakeContext(ctx)
+	s.reportReceivedAlert(err)
+	return err
+}
+
+func (s *goSession) Read(p []byte) (int, error) {
+	n, err := s.conn.Read(p)
+	if err != nil {
+		s.reportReceivedAlert(err)
+	}
+	return n, err
+}
+
+func (s *goSession) Write(p []byte) (int, error) { return s.conn.Write(p) }
+func (s *goSession) CloseWrite() error           { return s.conn.CloseWrite() }
+
+// reportReceivedAlert recovers a fatal alert from crypto/tls's error: a
+// *net.OpError "remote error" whose Err is the unexported alert type (a uint8).
+func (s *goSession) reportReceivedAlert(err error) {
+	code, ok := receivedAlert(err)
+	if ok {
+		s.hooks.Alert(false, AlertLevelFatal, AlertType(code), alertDescription(err))
+	}
+}
+
+func receivedAlert(err error) (uint8, bool) {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
+		return 0, false
+	}
+	v := reflect.ValueOf(op.Err)
+	if v.Kind() != reflect.Uint8 {
+		return 0, false
+	}
+	return uint8(v.Uint()), true
+}
+
+func alertDescription(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return strings.TrimPrefix(op.Err.Error(), "tls: ")
+	}
+	return "no description provided"
+}
+
+func (s *goSession) State() SessionState {
+	cs := s.conn.ConnectionState()
+	st := SessionState{Version: cs.Version, Cipher: CipherFromID(cs.CipherSuite), ALPN: cs.NegotiatedProtocol,
+		OCSPResponse: cs.OCSPResponse, Resumed: cs.DidResume}
+	for _, x := range cs.PeerCertificates {
+		st.PeerChain = append(st.PeerChain, NewCertificate(x))
+	}
+	if cs.NegotiatedProtocol != "" {
+		st.ALPNStatus = NextProtocolNegotiationNegotiated
+	} else if s.offered && s.server {
+		st.ALPNStatus = NextProtocolNegotiationNone
+	}
+	return st
+}

@@ -1,0 +1,400 @@
+package ssl
+
+import (
+	"slices"
+	"sync"
+)
+
+// Configuration is QSslConfiguration: everything a socket needs to set up a
+// TLS session, plus (on a socket's copy) the state of the negotiated session.
+// It is a value type: assignment copies it (use Clone for a deep copy if you
+// will modify slices in place). The zero Configuration is Qt's "null"
+// configuration: SecureProtocols, AutoVerifyPeer, no CA certificates,
+// default options, and the backend's default ciphers and curves.
+type Configuration struct {
+	protocol               Protocol
+	protocolSet            bool
+	peerVerifyMode         PeerVerifyMode
+	peerVerifyModeSet      bool
+	peerVerifyDepth        int
+	caCertificates         []Certificate
+	caSet                  bool // CAs were set explicitly: no on-demand system roots
+	localChain             []Certificate
+	privateKey             Key
+	ciphers                []Cipher
+	curves                 []EllipticCurve
+	options                SslOption
+	optionsSet             bool
+	sessionTicket          []byte
+	ticketLifetimeHint     int
+	ticketHintSet          bool
+	dhParams               DiffieHellmanParameters
+	dhSet                  bool
+	pskIdentityHint        []byte
+	allowedNextProtocols   []string
+	nextNegotiatedProtocol string
+	nextProtocolStatus     NextProtocolNegotiationStatus
+	ocspStapling           bool
+	interruptOnError       bool
+	missingCertIsFatal     bool
+	backendConfig          map[string]string
+	ocspStaple             []byte // DER OCSP response a server staples
+	sessionCipher          Cipher
+	sessionProtocol        Protocol
+	sessionProtocolSet     bool
+	peerCertificateChain   []Certificate
+	ephemeralServerKey     Key
+}
+
+var (
+	defaultConfigMu sync.RWMutex
+	defaultConfig   = newDefaultConfiguration()
+)
+
+func newDefaultConfiguration() Configuration {
+	return Configuration{}
+}
+
+// DefaultConfiguration returns a copy of the process-wide default
+// configuration that new sockets copy at construction
+// (QSslConfiguration::defaultConfiguration). Its CA list is empty while the
+// system's trust anchors are used on demand (see CaCertificates).
+func DefaultConfiguration() Configuration {
+	defaultConfigMu.RLock()
+	defer defaultConfigMu.RUnlock()
+	return defaultConfig.Clone()
+}
+
+// SetDefaultConfiguration replaces the process-wide default. Sockets that
+// exist already keep the configuration they copied.
+func SetDefaultConfiguration(c Configuration) {
+	c = c.Clone()
+	defaultConfigMu.Lock()
+	defaultConfig = c
+	defaultConfigMu.Unlock()
+}
+
+// AddDefaultCaCertificates appends to the default configuration's CA list
+// (QSslSocket::addDefaultCaCertificates, CopperSpice). Like Qt, setting CAs
+// explicitly stops the on-demand use of the system's roots for sockets made
+// afterwards — include SystemCaCertificates() to keep them.
+func AddDefaultCaCertificates(certs ...Certificate) {
+	defaultConfigMu.Lock()
+	defaultConfig.AddCaCertificates(certs...)
+	defaultConfigMu.Unlock()
+}
+
+// Clone returns a deep copy.
+func (c Configuration) Clone() Configuration {
+	c.caCertificates = slices.Clone(c.caCertificates)
+	c.localChain = slices.Clone(c.localChain)
+	c.ciphers = slices.Clone(c.ciphers)
+	c.curves = slices.Clone(c.curves)
+	c.sessionTicket = slices.Clone(c.sessionTicket)
+	c.pskIdentityHint = slices.Clone(c.pskIdentityHint)
+	c.allowedNextProtocols = slices.Clone(c.allowedNextProtocols)
+	c.ocspStaple = slices.Clone(c.ocspStaple)
+	c.peerCertificateChain = slices.Clone(c.peerCertificateChain)
+	if c.backendConfig != nil {
+		m := make(map[string]string, len(c.backendConfig))
+		for k, v := range c.backendConfig {
+			m[k] = v
+		}
+		c.backendConfig = m
+	}
+	return c
+}
+
+// Protocol returns the protocol (range) for the next handshake; SecureProtocols by default.
+func (c Configuration) Protocol() Protocol {
+	if !c.protocolSet {
+		return SecureProtocols
+	}
+	return c.protocol
+}
+
+// SetProtocol sets the protocol for the next handshake. Values a backend
+// cannot use (DTLS, UnknownProtocol) make the handshake fail with
+// SslInvalidUserDataError before any connection attempt.
+func (c *Configuration) SetProtocol(p Protocol) { c.protocol, c.protocolSet = p, true }
+
+// PeerVerifyMode returns the verification mode; AutoVerifyPeer by default.
+func (c Configuration) PeerVerifyMode() PeerVerifyMode {
+	if !c.peerVerifyModeSet {
+		return AutoVerifyPeer
+	}
+	return c.peerVerifyMode
+}
+
+// SetPeerVerifyMode sets the verification mode.
+func (c *Configuration) SetPeerVerifyMode(m PeerVerifyMode) {
+	c.peerVerifyMode, c.peerVerifyModeSet = m, true
+}
+
+// PeerVerifyDepth returns the maximum number of intermediates; 0 means no limit.
+func (c Configuration) PeerVerifyDepth() int { return c.peerVerifyDepth }
+
+// SetPeerVerifyDepth sets the maximum number of intermediates (0: no limit).
+// Negative values are ignored, as in Qt.
+func (c *Configuration) SetPeerVerifyDepth(d int) {
+	if d >= 0 {
+		c.peerVerifyDepth = d
+	}
+}
+
+// CaCertificates returns the explicitly configured CA certificates. While
+// none were set, verification uses the system's trust anchors on demand
+// (Qt's on-demand root loading); AllowsOnDemandRoots reports that.
+func (c Configuration) CaCertificates() []Certificate { return slices.Clone(c.caCertificates) }
+
+// AllowsOnDemandRoots reports whether the system's trust anchors are used
+// because no CA list was ever set.
+func (c Configuration) AllowsOnDemandRoots() bool { return !c.caSet }
+
+// SetCaCertificates replaces the CA list and stops on-demand use of the
+// system's roots.
+func (c *Configuration) SetCaCertificates(certs []Certificate) {
+	c.caCertificates, c.caSet = slices.Clone(certs), true
+}
+
+// AddCaCertificate appends one CA certificate (and stops on-demand roots).
+func (c *Configuration) AddCaCertificate(cert Certificate) { c.AddCaCertificates(cert) }
+
+// AddCaCertificates appends CA certificates (and stops on-demand roots).
+func (c *Configuration) AddCaCertificates(certs ...Certificate) {
+	c.caCertificates, c.caSet = append(c.caCertificates, certs...), true
+}
+
+// AddCaCertificatesFromPath loads certificates as CertificatesFromPath does
+// and appends them. It reports false (and changes nothing) when nothing was
+// loaded, as Qt's addCaCertificates(path) does.
+func (c *Configuration) AddCaCertificatesFromPath(path string, format EncodingFormat, syntax PatternSyntax) bool {
+	certs, err := CertificatesFromPath(path, format, syntax)
+	if err != nil || len(certs) == 0 {
+		return false
+	}
+	c.AddCaCertificates(certs...)
+	return true
+}
+
+// trustAnchors is the effective trust store: the CA list, plus the system
+// roots while on-demand loading is allowed.
+func (c Configuration) trustAnchors() []Certificate {
+	if c.caSet {
+		return c.caCertificates
+	}
+	return append(slices.Clone(c.caCertificates), SystemCaCertificates()...)
+}
+
+// LocalCertificate returns the first certificate of the local chain (the zero Certificate when none).
+func (c Configuration) LocalCertificate() Certificate {
+	if len(c.localChain) == 0 {
+		return Certificate{}
+	}
+	return c.localChain[0]
+}
+
+// SetLocalCertificate replaces the local chain with [cert].
+func (c *Configuration) SetLocalCertificate(cert Certificate) {
+	if cert.IsNull() {
+		c.localChain = nil
+		return
+	}
+	c.localChain = []Certificate{cert}
+}
+
+// LocalCertificateChain returns the local chain, leaf first.
+func (c Configuration) LocalCertificateChain() []Certificate { return slices.Clone(c.localChain) }
+
+// SetLocalCertificateChain sets the local chain: the leaf first, then the
+// intermediates to send with it.
+func (c *Configuration) SetLocalCertificateChain(chain []Certificate) {
+	c.localChain = slices.Clone(chain)
+}
+
+// PrivateKey returns the key of the local certificate.
+func (c Configuration) PrivateKey() Key { return c.privateKey }
+
+// SetPrivateKey sets the key of the local certificate.
+func (c *Configuration) SetPrivateKey(k Key) { c.privateKey = k }
+
+// Ciphers returns the configured ciphers; empty means the backend's defaults.
+func (c Configuration) Ciphers() []Cipher { return slices.Clone(c.ciphers) }
+
+// SetCiphers sets the ciphers to offer.
+func (c *Configuration) SetCiphers(ciphers []Cipher) { c.ciphers = slices.Clone(ciphers) }
+
+// SetCiphersString sets the ciphers from an OpenSSL-style "a:b:c" list;
+// unknown names are dropped, as in Qt, and returned.
+func (c *Configuration) SetCiphersString(list string) (unknown []string) {
+	c.ciphers, unknown = ParseCiphers(list)
+	return unknown
+}
+
+// EllipticCurves returns the configured curves; empty means the backend's choice.
+func (c Configuration) EllipticCurves() []EllipticCurve { return slices.Clone(c.curves) }
+
+// SetEllipticCurves sets the curves (key-exchange groups) to offer.
+func (c *Configuration) SetEllipticCurves(curves []EllipticCurve) { c.curves = slices.Clone(curves) }
+
+// SslOptions returns the option flags; DefaultSslOptions (0x55) unless set.
+func (c Configuration) SslOptions() SslOption {
+	if !c.optionsSet {
+		return DefaultSslOptions
+	}
+	return c.options
+}
+
+// SetSslOption switches one option flag on or off.
+func (c *Configuration) SetSslOption(o SslOption, on bool) {
+	opts := c.SslOptions()
+	if on {
+		opts |= o
+	} else {
+		opts &^= o
+	}
+	c.options, c.optionsSet = opts, true
+}
+
+// TestSslOption reports whether the option is set.
+func (c Configuration) TestSslOption(o SslOption) bool { return c.SslOptions()&o == o }
+
+// SessionTicket returns the serialized session for resumption (empty unless
+// SslOptionDisableSessionPersistence is off and a session was received).
+func (c Configuration) SessionTicket() []byte { return slices.Clone(c.sessionTicket) }
+
+// SetSessionTicket sets a session to resume (from an earlier SessionTicket).
+func (c *Configuration) SetSessionTicket(t []byte) { c.sessionTicket = slices.Clone(t) }
+
+// SessionTicketLifeTimeHint returns the server's ticket lifetime hint in
+// seconds, or -1 when unknown (the go backend never knows it).
+func (c Configuration) SessionTicketLifeTimeHint() int {
+	if !c.ticketHintSet {
+		return -1
+	}
+	return c.ticketLifetimeHint
+}
+
+// DiffieHellmanParameters returns the DH group a server offers with DHE
+// suites; DefaultDiffieHellmanParameters unless set.
+func (c Configuration) DiffieHellmanParameters() DiffieHellmanParameters {
+	if !c.dhSet {
+		return DefaultDiffieHellmanParameters()
+	}
+	return c.dhParams
+}
+
+// SetDiffieHellmanParameters sets the DH group (servers, DHE suites, openssl backend only).
+func (c *Configuration) SetDiffieHellmanParameters(p DiffieHellmanParameters) {
+	c.dhParams, c.dhSet = p, true
+}
+
+// PreSharedKeyIdentityHint returns the PSK identity hint a server sends.
+func (c Configuration) PreSharedKeyIdentityHint() []byte { return slices.Clone(c.pskIdentityHint) }
+
+// SetPreSharedKeyIdentityHint sets the PSK identity hint a server sends.
+func (c *Configuration) SetPreSharedKeyIdentityHint(h []byte) { c.pskIdentityHint = slices.Clone(h) }
+
+// AllowedNextProtocols returns the ALPN protocols offered (client) or accepted (server).
+func (c Configuration) AllowedNextProtocols() []string { return slices.Clone(c.allowedNextProtocols) }
+
+// SetAllowedNextProtocols sets the ALPN list; empty entries and entries over
+// 255 bytes are dropped, as in Qt.
+func (c *Configuration) SetAllowedNextProtocols(protos []string) {
+	c.allowedNextProtocols = nil
+	for _, p := range protos {
+		if p != "" && len(p) <= 255 {
+			c.allowedNextProtocols = append(c.allowedNextProtocols, p)
+		}
+	}
+}
+
+// NextNegotiatedProtocol returns the protocol ALPN chose for the session.
+func (c Configuration) NextNegotiatedProtocol() string { return c.nextNegotiatedProtocol }
+
+// NextProtocolNegotiationStatus returns the outcome of ALPN for the session.
+func (c Configuration) NextProtocolNegotiationStatus() NextProtocolNegotiationStatus {
+	return c.nextProtocolStatus
+}
+
+// OcspStaplingEnabled reports whether a client asks for a stapled OCSP response.
+func (c Configuration) OcspStaplingEnabled() bool { return c.ocspStapling }
+
+// SetOcspStaplingEnabled makes a client ask for, and check, a stapled OCSP response.
+func (c *Configuration) SetOcspStaplingEnabled(on bool) { c.ocspStapling = on }
+
+// HandshakeMustInterruptOnError reports whether each verification error
+// pauses the handshake (handshakeInterruptedOnError).
+func (c Configuration) HandshakeMustInterruptOnError() bool { return c.interruptOnError }
+
+// SetHandshakeMustInterruptOnError makes each verification error pause the
+// handshake until ContinueInterruptedHandshake, or abort it.
+func (c *Configuration) SetHandshakeMustInterruptOnError(on bool) { c.interruptOnError = on }
+
+// MissingCertificateIsFatal reports whether a missing peer certificate
+// aborts the handshake with an alert instead of an ignorable NoPeerCertificate.
+func (c Configuration) MissingCertificateIsFatal() bool { return c.missingCertIsFatal }
+
+// SetMissingCertificateIsFatal sets MissingCertificateIsFatal.
+func (c *Configuration) SetMissingCertificateIsFatal(on bool) { c.missingCertIsFatal = on }
+
+// BackendConfiguration returns backend-specific options (OpenSSL SSL_CONF
+// commands for the openssl backend).
+func (c Configuration) BackendConfiguration() map[string]string {
+	out := make(map[string]string, len(c.backendConfig))
+	for k, v := range c.backendConfig {
+		out[k] = v
+	}
+	return out
+}
+
+// SetBackendConfigurationOption sets one backend-specific option.
+func (c *Configuration) SetBackendConfigurationOption(name, value string) {
+	if c.backendConfig == nil {
+		c.backendConfig = map[string]string{}
+	}
+	c.backendConfig[name] = value
+}
+
+// SetBackendConfiguration replaces all backend-specific options.
+func (c *Configuration) SetBackendConfiguration(m map[string]string) {
+	c.backendConfig = nil
+	for k, v := range m {
+		c.SetBackendConfigurationOption(k, v)
+	}
+}
+
+// OcspStaple returns the DER OCSP response a server staples.
+func (c Configuration) OcspStaple() []byte { return slices.Clone(c.ocspStaple) }
+
+// SetOcspStaple sets the DER OCSP response a server staples (Qt's
+// undocumented "Qt-OCSP-response" backend option, made a real setting).
+func (c *Configuration) SetOcspStaple(der []byte) { c.ocspStaple = slices.Clone(der) }
+
+// SessionCipher returns the negotiated cipher (on a socket's configuration).
+func (c Configuration) SessionCipher() Cipher { return c.sessionCipher }
+
+// SessionProtocol returns the negotiated protocol, UnknownProtocol before a handshake.
+func (c Configuration) SessionProtocol() Protocol {
+	if !c.sessionProtocolSet {
+		return UnknownProtocol
+	}
+	return c.sessionProtocol
+}
+
+// PeerCertificate returns the peer's leaf certificate (on a socket's configuration).
+func (c Configuration) PeerCertificate() Certificate {
+	if len(c.peerCertificateChain) == 0 {
+		return Certificate{}
+	}
+	return c.peerCertificateChain[0]
+}
+
+// PeerCertificateChain returns the chain the peer presented, leaf first.
+func (c Configuration) PeerCertificateChain() []Certificate {
+	return slices.Clone(c.peerCertificateChain)
+}
+
+// EphemeralServerKey returns the server's ephemeral key-exchange key, on a
+// client, when the backend exposes it (the go backend does not).
+func (c Configuration) EphemeralServerKey() Key { return c.ephemeralServerKey }

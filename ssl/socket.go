@@ -1,0 +1,962 @@
+package ssl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Socket is QSslSocket: a TCP socket that can encrypt its traffic with TLS,
+// as a client or a server, from the start or later (STARTTLS). It is a
+// net.Conn: Read blocks until data, end of stream, an error or the read
+// deadline. On top of that it offers Qt's view — events (OnEncrypted,
+// OnSslErrors, OnReadyRead, …), states, modes, BytesAvailable, ReadLine,
+// the WaitFor* family — and Qt's verification policy: every problem with
+// the peer's certificate is reported, and the handshake fails unless the
+// application ignored exactly those problems.
+//
+// A Socket is safe for use by multiple goroutines. Event handlers of one
+// socket run one at a time, in the order the events happened, and may call
+// any of the socket's methods.
+type Socket struct {
+	mu   sync.Mutex
+	cond sync.Cond
+	ev   events
+	disp dispatcher
+
+	config         Configuration
+	peerVerifyName string
+	pauseMode      PauseMode
+	readBufferSize int64
+
+	state      SocketState
+	mode       SslMode
+	encrypted  bool
+	flushing   bool // writes still queue while the pre-handshake queue drains
+	autoStart  bool // connectToHostEncrypted: handshake right after connect
+	pendClose  bool // disconnect requested before the handshake finished
+	aborted    bool // Abort/Close: internal goroutines must stop quietly
+	everConn   bool // the transport was connected (so disconnected is due)
+	tearing    bool // Unconnected, but its events are still being delivered
+	hostName   string
+	port       uint16
+	raw        net.Conn
+	tr         *transport
+	sess       Session
+	sessState  SessionState
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	writeMu    sync.Mutex
+	readerUp   bool // a read loop is running
+	stopReader bool // ask the plain read loop to hand over (STARTTLS)
+
+	// Verification.
+	ignoreAll      bool
+	ignoreList     []Error
+	sslErrors      []Error
+	paused         bool
+	continueInterr bool
+	peerChain      []Certificate
+
+	// Errors.
+	errKind   SocketError
+	errString string
+
+	// Decrypted (or, unencrypted, plain) data not yet read: rbuf[rpos:rend].
+	rbuf       []byte
+	rpos, rend int
+	rgen       uint64 // bumped when the buffer is discarded
+	readErr    error  // what Read returns once the buffer is empty
+	readSeq    uint64 // bumped on every chunk, for WaitForReadyRead
+	readDL     time.Time
+
+	// Plaintext written before the handshake finished.
+	wqueue   []byte
+	writeSeq uint64
+}
+
+// ErrUncleanShutdown is returned by Read when the peer closed the TCP
+// connection without a TLS close_notify: the data may have been truncated.
+// It matches io.ErrUnexpectedEOF.
+var ErrUncleanShutdown = fmt.Errorf("ssl: connection closed without close_notify: %w", io.ErrUnexpectedEOF)
+
+// ErrWouldDeadlock is returned by the WaitFor*Context methods when called
+// from one of the socket's own event handlers, where waiting could never end.
+var ErrWouldDeadlock = errors.New("ssl: blocking wait called from an event handler")
+
+// defaultReadLimit bounds buffered, unread data while SetReadBufferSize is 0.
+// Qt leaves it unbounded; a peer must not be able to make us hold more than
+// this for a reader that does not read.
+const defaultReadLimit = 1 << 20
+
+// maxWriteQueue bounds plaintext written before the handshake completes; a
+// writer blocks beyond it.
+const maxWriteQueue = 1 << 20
+
+// NewSocket returns an unconnected socket with a copy of the default
+// configuration.
+func NewSocket() *Socket {
+	s := &Socket{config: DefaultConfiguration()}
+	s.cond.L = &s.mu
+	return s
+}
+
+// NewSocketFromConn returns a socket in ConnectedState, UnencryptedMode, over
+// an established connection (Qt's setSocketDescriptor): call
+// StartServerEncryption (or StartClientEncryption) to encrypt it.
+func NewSocketFromConn(conn net.Conn) *Socket {
+	s := NewSocket()
+	s.raw = conn
+	s.state = ConnectedState
+	s.everConn = true
+	return s
+}
+
+// SetSocketDescriptor adopts an open socket file descriptor (a duplicate is
+// made; the caller keeps fd). The socket is then in ConnectedState.
+func (s *Socket) SetSocketDescriptor(fd uintptr) error {
+	f := os.NewFile(fd, "socket")
+	conn, err := net.FileConn(f)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.state != UnconnectedState {
+		s.mu.Unlock()
+		conn.Close()
+		return errors.New("ssl: SetSocketDescriptor on a socket in use")
+	}
+	s.raw, s.state, s.everConn = conn, ConnectedState, true
+	s.mu.Unlock()
+	s.emitState(ConnectedState)
+	return nil
+}
+
+// SocketDescriptor returns the native descriptor of the connection, or -1.
+func (s *Socket) SocketDescriptor() int {
+	s.mu.Lock()
+	raw := s.raw
+	s.mu.Unlock()
+	sc, ok := raw.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	_ = rc.Control(func(x uintptr) { fd = int(x) })
+	return fd
+}
+
+// State returns the socket's state.
+func (s *Socket) State() SocketState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// Mode returns whether the socket is plain, a TLS client or a TLS server.
+func (s *Socket) Mode() SslMode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mode
+}
+
+// IsEncrypted reports whether the handshake completed and data flows encrypted.
+func (s *Socket) IsEncrypted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.encrypted
+}
+
+// SocketError returns the kind of the last error (QAbstractSocket::error).
+func (s *Socket) SocketError() SocketError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.errKind
+}
+
+// ErrorString describes the last error.
+func (s *Socket) ErrorString() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.errString == "" {
+		return "Unknown error"
+	}
+	return s.errString
+}
+
+// --- configuration -------------------------------------------------------
+
+// SslConfiguration returns a copy of the socket's configuration, with the
+// session's state (cipher, protocol, peer chain, ALPN) filled in.
+func (s *Socket) SslConfiguration() Configuration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.config.Clone()
+	if s.encrypted || len(s.peerChain) > 0 {
+		c.peerCertificateChain = append([]Certificate(nil), s.peerChain...)
+	}
+	if s.encrypted {
+		c.sessionCipher = s.sessState.Cipher
+		c.sessionProtocol, c.sessionProtocolSet = ProtocolFromVersion(s.sessState.Version), true
+		c.nextNegotiatedProtocol = s.sessState.ALPN
+		c.nextProtocolStatus = s.sessState.ALPNStatus
+		c.ephemeralServerKey = s.sessState.EphemeralKey
+	}
+	return c
+}
+
+// SetSslConfiguration replaces the socket's configuration; it applies to
+// the next handshake.
+func (s *Socket) SetSslConfiguration(c Configuration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	onDemand := s.config.AllowsOnDemandRoots()
+	c = c.Clone()
+	if !onDemand && !c.caSet { // Qt never re-enables on-demand loading
+		c.caSet = true
+	}
+	s.config = c
+}
+
+func (s *Socket) withConfig(f func(*Configuration)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.config)
+}
+
+// Protocol returns the configured protocol.
+func (s *Socket) Protocol() Protocol { return s.SslConfiguration().Protocol() }
+
+// SetProtocol sets the protocol for the next handshake.
+func (s *Socket) SetProtocol(p Protocol) { s.withConfig(func(c *Configuration) { c.SetProtocol(p) }) }
+
+// PeerVerifyMode returns the verification mode.
+func (s *Socket) PeerVerifyMode() PeerVerifyMode { return s.SslConfiguration().PeerVerifyMode() }
+
+// SetPeerVerifyMode sets the verification mode.
+func (s *Socket) SetPeerVerifyMode(m PeerVerifyMode) {
+	s.withConfig(func(c *Configuration) { c.SetPeerVerifyMode(m) })
+}
+
+// PeerVerifyDepth returns the maximum number of intermediates (0: no limit).
+func (s *Socket) PeerVerifyDepth() int { return s.SslConfiguration().PeerVerifyDepth() }
+
+// SetPeerVerifyDepth sets the maximum number of intermediates; negative values are ignored.
+func (s *Socket) SetPeerVerifyDepth(d int) {
+	s.withConfig(func(c *Configuration) { c.SetPeerVerifyDepth(d) })
+}
+
+// PeerVerifyName returns the name the peer's certificate is checked
+// against when it differs from the host connected to.
+func (s *Socket) PeerVerifyName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peerVerifyName
+}
+
+// SetPeerVerifyName sets the name to verify the peer's certificate against
+// (and to send as SNI) instead of the host name.
+func (s *Socket) SetPeerVerifyName(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.peerVerifyName = name
+}
+
+// LocalCertificate returns the local certificate.
+func (s *Socket) LocalCertificate() Certificate { return s.SslConfiguration().LocalCertificate() }
+
+// SetLocalCertificate sets the local certificate (the chain becomes [cert]).
+func (s *Socket) SetLocalCertificate(cert Certificate) {
+	s.withConfig(func(c *Configuration) { c.SetLocalCertificate(cert) })
+}
+
+// SetLocalCertificateFile loads the first certificate of a file as the local certificate.
+func (s *Socket) SetLocalCertificateFile(path string, format EncodingFormat) error {
+	certs, err := CertificatesFromFile(path, format)
+	if err != nil {
+		return err
+	}
+	s.SetLocalCertificate(certs[0])
+	return nil
+}
+
+// LocalCertificateChain returns the local chain, leaf first.
+func (s *Socket) LocalCertificateChain() []Certificate {
+	return s.SslConfiguration().LocalCertificateChain()
+}
+
+// SetLocalCertificateChain sets the local chain, leaf first.
+func (s *Socket) SetLocalCertificateChain(chain []Certificate) {
+	s.withConfig(func(c *Configuration) { c.SetLocalCertificateChain(chain) })
+}
+
+// PrivateKey returns the local certificate's key.
+func (s *Socket) PrivateKey() Key { return s.SslConfiguration().PrivateKey() }
+
+// SetPrivateKey sets the local certificate's key.
+func (s *Socket) SetPrivateKey(k Key) { s.withConfig(func(c *Configuration) { c.SetPrivateKey(k) }) }
+
+// SetPrivateKeyFile loads the local certificate's key from a file.
+func (s *Socket) SetPrivateKeyFile(path string, alg KeyAlgorithm, format EncodingFormat, passphrase []byte) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	k, err := ParseKey(data, alg, format, PrivateKey, passphrase)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	s.SetPrivateKey(k)
+	return nil
+}
+
+// AddCaCertificate adds a CA certificate to this socket's trust store
+// (CopperSpice's QSslSocket::addCaCertificate).
+func (s *Socket) AddCaCertificate(cert Certificate) {
+	s.withConfig(func(c *Configuration) { c.AddCaCertificate(cert) })
+}
+
+// AddCaCertificates adds CA certificates to this socket's trust store.
+func (s *Socket) AddCaCertificates(certs ...Certificate) {
+	s.withConfig(func(c *Configuration) { c.AddCaCertificates(certs...) })
+}
+
+// AddCaCertificatesFromPath loads CA certificates as CertificatesFromPath
+// does and adds them; false when nothing was loaded.
+func (s *Socket) AddCaCertificatesFromPath(path string, format EncodingFormat, syntax PatternSyntax) bool {
+	var ok bool
+	s.withConfig(func(c *Configuration) { ok = c.AddCaCertificatesFromPath(path, format, syntax) })
+	return ok
+}
+
+// SessionCipher returns the negotiated cipher (the zero Cipher before encryption).
+func (s *Socket) SessionCipher() Cipher { return s.SslConfiguration().SessionCipher() }
+
+// SessionProtocol returns the negotiated protocol (UnknownProtocol before encryption).
+func (s *Socket) SessionProtocol() Protocol { return s.SslConfiguration().SessionProtocol() }
+
+// PeerCertificate returns the peer's certificate, once it has been received.
+func (s *Socket) PeerCertificate() Certificate { return s.SslConfiguration().PeerCertificate() }
+
+// PeerCertificateChain returns the chain the peer presented, leaf first.
+func (s *Socket) PeerCertificateChain() []Certificate {
+	return s.SslConfiguration().PeerCertificateChain()
+}
+
+// IsSessionResumed reports whether the handshake resumed an earlier session.
+func (s *Socket) IsSessionResumed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.encrypted && s.sessState.Resumed
+}
+
+// PauseMode returns where the socket pauses for the application.
+func (s *Socket) PauseMode() PauseMode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pauseMode
+}
+
+// SetPauseMode sets where the socket pauses: with PauseOnSslErrors a
+// handshake with unignored errors waits for Resume instead of failing.
+func (s *Socket) SetPauseMode(m PauseMode) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pauseMode = m
+}
+
+// ReadBufferSize returns the bound on buffered unread data (0: the default bound).
+func (s *Socket) ReadBufferSize() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.readBufferSize
+}
+
+// SetReadBufferSize bounds the decrypted data held for the application; at
+// the bound the socket stops reading from the network, so TCP flow control
+// slows the peer. 0 means the default bound of 1 MiB (Qt: unbounded).
+func (s *Socket) SetReadBufferSize(n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n < 0 {
+		n = 0
+	}
+	s.readBufferSize = n
+	s.cond.Broadcast()
+}
+
+// --- addresses -----------------------------------------------------------
+
+// LocalAddr returns the local network address (net.Conn).
+func (s *Socket) LocalAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.raw == nil {
+		return nil
+	}
+	return s.raw.LocalAddr()
+}
+
+// RemoteAddr returns the peer's network address (net.Conn).
+func (s *Socket) RemoteAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.raw == nil {
+		return nil
+	}
+	return s.raw.RemoteAddr()
+}
+
+func splitAddr(a net.Addr) (string, uint16) {
+	if a == nil {
+		return "", 0
+	}
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String(), 0
+	}
+	p, _ := strconv.Atoi(port)
+	return host, uint16(p)
+}
+
+// PeerAddress returns the peer's IP address ("" when not connected).
+func (s *Socket) PeerAddress() string { h, _ := splitAddr(s.RemoteAddr()); return h }
+
+// PeerPort returns the peer's port (0 when not connected).
+func (s *Socket) PeerPort() uint16 { _, p := splitAddr(s.RemoteAddr()); return p }
+
+// LocalAddress returns the local IP address ("" when not connected).
+func (s *Socket) LocalAddress() string { h, _ := splitAddr(s.LocalAddr()); return h }
+
+// LocalPort returns the local port (0 when not connected).
+func (s *Socket) LocalPort() uint16 { _, p := splitAddr(s.LocalAddr()); return p }
+
+// PeerName returns the host name given to ConnectToHost*.
+func (s *Socket) PeerName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hostName
+}
+
+// --- state transitions ---------------------------------------------------
+
+// setError records the last error; the caller emits errorOccurred.
+func (s *Socket) setErrorLocked(kind SocketError, msg string) {
+	s.errKind, s.errString = kind, msg
+}
+
+func (s *Socket) emitState(st SocketState) { emit1(&s.disp, &s.ev.stateChanged, st) }
+
+// transition sets the state and emits stateChanged when it changed.
+func (s *Socket) transition(st SocketState) {
+	s.mu.Lock()
+	changed := s.state != st
+	s.state = st
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if changed {
+		s.emitState(st)
+	}
+}
+
+// fail records an error, emits errorOccurred and tears the connection down.
+func (s *Socket) fail(kind SocketError, msg string) {
+	s.mu.Lock()
+	if s.aborted {
+		s.mu.Unlock()
+		return
+	}
+	s.setErrorLocked(kind, msg)
+	s.mu.Unlock()
+	emit1(&s.disp, &s.ev.errorOccurred, kind)
+	s.teardown(false, true)
+}
+
+// initLocked resets per-connection state as Qt's init() does: note that
+// IgnoreSslErrors() called before connecting is forgotten, while
+// IgnoreSslErrorList is kept.
+func (s *Socket) initLocked() {
+	s.mode, s.autoStart, s.encrypted, s.flushing = UnencryptedMode, false, false, false
+	s.ignoreAll, s.pendClose, s.aborted, s.paused = false, false, false, false
+	s.discardReadBufferLocked()
+	s.readErr = nil
+	s.wqueue = s.wqueue[:0]
+	s.peerChain, s.sslErrors, s.sessState = nil, nil, SessionState{}
+	s.errKind, s.errString = UnknownSocketError, ""
+	s.sess, s.tr = nil, nil
+}
+
+// --- connecting ----------------------------------------------------------
+
+// ConnectToHost starts a plain TCP connection (QAbstractSocket::connectToHost);
+// use StartClientEncryption later for STARTTLS. It returns at once: follow
+// progress with events or WaitForConnected.
+func (s *Socket) ConnectToHost(host string, port uint16) { s.connect(host, port, false) }
+
+// ConnectToHostEncrypted connects and runs the TLS handshake as a client as
+// soon as the connection is up. It returns at once; use events, or
+// WaitForEncrypted, or Dial for a blocking call. The peer's certificate is
+// checked against PeerVerifyName if set, else host. Calls while connecting
+// or connected are ignored, as in Qt. An unsupported protocol fails at once
+// with SslInvalidUserDataError and no connection attempt.
+func (s *Socket) ConnectToHostEncrypted(host string, port uint16) { s.connect(host, port, true) }
+
+func (s *Socket) connect(host string, port uint16, encrypted bool) {
+	s.mu.Lock()
+	if s.state != UnconnectedState {
+		s.mu.Unlock()
+		return
+	}
+	if encrypted {
+		if _, _, ok := s.config.Protocol().VersionRange(); !ok {
+			s.setErrorLocked(SslInvalidUserDataError, "Attempted to use an unsupported protocol.")
+			s.mu.Unlock()
+			emit1(&s.disp, &s.ev.errorOccurred, SslInvalidUserDataError)
+			return
+		}
+	}
+	s.waitGoroutinesLocked()
+	s.initLocked()
+	s.autoStart = encrypted
+	s.hostName, s.port = host, port
+	s.everConn = false
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.state = HostLookupState
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.emitState(HostLookupState)
+	go s.connectLoop(ctx, host, port)
+}
+
+// waitGoroutinesLocked waits for a previous connection's goroutines.
+func (s *Socket) waitGoroutinesLocked() {
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.mu.Lock()
+}
+
+func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
+	defer s.wg.Done()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		if ctx.Err() == nil {
+			s.fail(HostNotFoundError, "Host not found")
+		}
+		return
+	}
+	emit0(&s.disp, &s.ev.hostFound)
+	s.transition(ConnectingState)
+	var conn net.Conn
+	var d net.Dialer
+	for _, a := range addrs {
+		conn, err = d.DialContext(ctx, "tcp", net.JoinHostPort(a, strconv.Itoa(int(port))))
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		kind, msg := NetworkError, err.Error()
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			kind, msg = ConnectionRefusedError, "Connection refused"
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			kind, msg = SocketTimeoutError, "Connection timed out"
+		case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+			kind, msg = NetworkError, "Network unreachable"
+		}
+		s.fail(kind, msg)
+		return
+	}
+	s.mu.Lock()
+	if s.aborted {
+		s.mu.Unlock()
+		conn.Close()
+		return
+	}
+	s.raw, s.everConn = conn, true
+	auto := s.autoStart
+	s.mu.Unlock()
+	s.transition(ConnectedState)
+	if auto {
+		// As in Qt, the handshake starts before connected is emitted.
+		if err := s.startEncryption(false); err != nil {
+			return
+		}
+		emit0(&s.disp, &s.ev.connected)
+		s.runHandshake()
+		return
+	}
+	emit0(&s.disp, &s.ev.connected)
+	s.mu.Lock()
+	s.startPlainReaderLocked()
+	s.mu.Unlock()
+}
+
+// Dial connects to addr ("host:port") and completes a client handshake
+// with config (nil: the default configuration), returning an encrypted
+// socket or the reason it is not: a *VerificationError (errors.Is matches
+// each code) when the certificate was refused, else a network or TLS error.
+// ctx bounds the whole operation.
+func Dial(ctx context.Context, addr string, config *Configuration) (*Socket, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("ssl: bad port in %q", addr)
+	}
+	s := NewSocket()
+	if config != nil {
+		s.SetSslConfiguration(*config)
+	}
+	s.ConnectToHostEncrypted(host, uint16(port))
+	if err := s.WaitForEncryptedContext(ctx); err != nil {
+		s.Abort()
+		return nil, err
+	}
+	return s, nil
+}
+
+// StartClientEncryption starts a client handshake on a connected plain
+// socket (STARTTLS). Bytes received but not yet read are handed to TLS.
+func (s *Socket) StartClientEncryption() error { return s.startAndRun(false) }
+
+// StartServerEncryption starts a server handshake on a connected plain
+// socket, e.g. one from NewSocketFromConn. It returns at once; follow
+// progress with events or WaitForEncrypted.
+func (s *Socket) StartServerEncryption() error { return s.startAndRun(true) }
+
+func (s *Socket) startAndRun(server bool) error {
+	if err := s.startEncryption(server); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		s.runHandshake()
+	}()
+	return nil
+}
+
+// startEncryption switches the mode and creates the backend session.
+func (s *Socket) startEncryption(server bool) error {
+	s.mu.Lock()
+	if s.mode != UnencryptedMode {
+		s.mu.Unlock()
+		return errors.New("ssl: cannot start a handshake on a non-plain connection")
+	}
+	if s.state != ConnectedState || s.raw == nil {
+		s.mu.Unlock()
+		return errors.New("ssl: cannot start a handshake when not connected")
+	}
+	if _, _, ok := s.config.Protocol().VersionRange(); !ok {
+		s.setErrorLocked(SslInvalidUserDataError, "Attempted to use an unsupported protocol.")
+		s.mu.Unlock()
+		emit1(&s.disp, &s.ev.errorOccurred, SslInvalidUserDataError)
+		return invalidUserData("Attempted to use an unsupported protocol.")
+	}
+	s.stopPlainReaderLocked()
+	prefix := append([]byte(nil), s.rbuf[s.rpos:s.rend]...)
+	s.discardReadBufferLocked() // the plain reader has stopped
+	if server {
+		s.mode = SslServerMode
+	} else {
+		s.mode = SslClientMode
+	}
+	mode := s.mode
+	s.encrypted = false
+	s.autoStart = true
+	s.tr = &transport{Conn: s.raw, prefix: prefix, s: s}
+	sni := s.sniNameLocked()
+	params := SessionParams{Server: server, Config: s.config.Clone(), ServerName: sni, Hooks: socketHooks{s}}
+	s.mu.Unlock()
+	emit1(&s.disp, &s.ev.modeChanged, mode)
+
+	sess, err := useBackend().NewSession(s.tr, params)
+	if err != nil {
+		kind := SslInvalidUserDataError
+		if !errors.Is(err, ErrInvalidUserData) && !errors.Is(err, ErrUnsupported) {
+			kind = SslInternalError
+		}
+		s.fail(kind, err.Error())
+		return err
+	}
+	s.mu.Lock()
+	s.sess = sess
+	s.mu.Unlock()
+	return nil
+}
+
+// sniNameLocked is Qt's SNI rule: the peer verify name, else the host; no
+// SNI for IP literals, empty names or with SslOptionDisableServerNameIndication;
+// a trailing dot is dropped.
+func (s *Socket) sniNameLocked() string {
+	if s.config.TestSslOption(SslOptionDisableServerNameIndication) {
+		return ""
+	}
+	name := s.peerVerifyName
+	if name == "" {
+		name = s.hostName
+	}
+	if len(name) > 0 && name[len(name)-1] == '.' {
+		name = name[:len(name)-1]
+	}
+	if net.ParseIP(name) != nil {
+		return ""
+	}
+	if a := toAce(name); a != "" {
+		return a
+	}
+	return name
+}
+
+// runHandshake drives the handshake, then becomes the read loop.
+func (s *Socket) runHandshake() {
+	s.mu.Lock()
+	sess := s.sess
+	ctx, cancel := context.WithCancel(context.Background())
+	prev := s.cancel
+	s.cancel = func() {
+		if prev != nil {
+			prev()
+		}
+		cancel()
+	}
+	aborted := s.aborted
+	s.mu.Unlock()
+	defer cancel()
+	if sess == nil || aborted {
+		return
+	}
+	err := sess.Handshake(ctx)
+	if err != nil {
+		s.handshakeFailed(err)
+		return
+	}
+	st := sess.State()
+	s.mu.Lock()
+	if s.aborted {
+		s.mu.Unlock()
+		return
+	}
+	s.sessState = st
+	s.peerChain = st.PeerChain
+	s.encrypted, s.flushing = true, true
+	if len(s.sslErrors) == 0 {
+		s.sslErrors = nil
+	}
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	emit0(&s.disp, &s.ev.encrypted)
+	s.flushQueue()
+	s.mu.Lock()
+	pend := s.pendClose
+	s.mu.Unlock()
+	if pend {
+		s.DisconnectFromHost()
+		return
+	}
+	s.readLoop(sess, true)
+}
+
+func (s *Socket) handshakeFailed(err error) {
+	s.mu.Lock()
+	if s.aborted {
+		s.mu.Unlock()
+		return
+	}
+	msg := "Error during SSL handshake: " + err.Error()
+	var ve *VerificationError
+	if errors.As(err, &ve) {
+		msg = ve.Error()
+	}
+	s.setErrorLocked(SslHandshakeFailedError, msg)
+	s.mu.Unlock()
+	emit1(&s.disp, &s.ev.errorOccurred, SslHandshakeFailedError)
+	// crypto/tls has sent its fatal alert; close without close_notify.
+	s.teardown(false, true)
+}
+
+// --- closing -------------------------------------------------------------
+
+// DisconnectFromHost closes the connection gracefully: queued data is
+// sent, then close_notify, then the TCP connection is closed. During a
+// handshake the close happens once it completes. Data already received
+// stays readable.
+func (s *Socket) DisconnectFromHost() {
+	s.mu.Lock()
+	switch {
+	case s.state == UnconnectedState:
+		s.mu.Unlock()
+		return
+	case s.state == HostLookupState || s.state == ConnectingState || (s.mode != UnencryptedMode && !s.encrypted):
+		s.pendClose = true
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.teardown(true, true)
+}
+
+// Abort closes the connection at once: no queued data is sent, no
+// close_notify. Buffered data is discarded.
+func (s *Socket) Abort() {
+	s.mu.Lock()
+	s.discardReadBufferLocked()
+	s.wqueue = s.wqueue[:0]
+	s.mu.Unlock()
+	s.teardown(false, false)
+	s.mu.Lock()
+	if s.readErr == nil || s.readErr == io.EOF {
+		s.readErr = net.ErrClosed
+	}
+	s.mu.Unlock()
+}
+
+// Close implements net.Conn (and QSslSocket::close): a graceful disconnect
+// (close_notify), then the buffers are cleared and the socket is
+// Unconnected. Blocked Read and Write calls return. Every internal
+// goroutine has exited when Close returns (unless called from an event
+// handler, where they exit right after).
+func (s *Socket) Close() error {
+	s.mu.Lock()
+	if s.state == UnconnectedState && s.raw == nil && s.readErr == net.ErrClosed {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.mu.Unlock()
+	s.teardown(true, false)
+	s.mu.Lock()
+	s.discardReadBufferLocked()
+	s.readErr = net.ErrClosed
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	return nil
+}
+
+// teardown ends the connection. graceful sends queued data and
+// close_notify first. fromInside is true on the socket's own goroutines.
+func (s *Socket) teardown(graceful, fromInside bool) {
+	s.mu.Lock()
+	if s.raw == nil && s.state == UnconnectedState {
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.aborted = true
+		s.cond.Broadcast()
+		s.mu.Unlock()
+		if !fromInside && !s.disp.inHandler() {
+			s.wg.Wait()
+		}
+		return
+	}
+	was := s.state
+	sess, raw, enc := s.sess, s.raw, s.encrypted
+	s.mu.Unlock()
+
+	if graceful && raw != nil {
+		if was == ConnectedState {
+			s.transition(ClosingState)
+		}
+		if enc {
+			s.flushQueue()
+			s.writeMu.Lock()
+			_ = raw.SetWriteDeadline(time.Now().Add(2 * time.Second))
+			_ = sess.CloseWrite()
+			s.writeMu.Unlock()
+		}
+	}
+	s.mu.Lock()
+	s.aborted = true
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.raw = nil
+	s.encrypted = false
+	s.wqueue = s.wqueue[:0]
+	if s.readErr == nil {
+		s.readErr = io.EOF
+	}
+	everConn := s.everConn
+	s.everConn = false
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if raw != nil {
+		raw.Close()
+	}
+	if !fromInside && !s.disp.inHandler() {
+		s.wg.Wait()
+	}
+	// Waiters wake only after stateChanged and disconnected were delivered,
+	// as Qt's waitForDisconnected returns after the signal.
+	s.mu.Lock()
+	changed := s.state != UnconnectedState
+	s.state, s.tearing = UnconnectedState, true
+	s.mu.Unlock()
+	if changed {
+		send1(&s.disp, &s.ev.stateChanged, UnconnectedState)
+	}
+	if everConn && !s.ev.disconnected.empty() {
+		s.disp.send(func() {
+			for _, h := range s.ev.disconnected.load() {
+				h.fn()
+			}
+		})
+	}
+	s.mu.Lock()
+	s.tearing = false
+	s.cond.Broadcast()
+	s.mu.Unlock()
+}
+
+// transport sits between the TCP connection and the TLS engine: it replays
+// bytes read before STARTTLS, notices the end of the TCP stream (to tell an
+// unclean close from close_notify) and reports encrypted bytes written.
+type transport struct {
+	net.Conn
+	s      *Socket
+	prefix []byte
+	rawEOF atomic.Bool
+}
+
+// Read returns replayed bytes first, then the connection's.
+func (t *transport) Read(p []byte) (int, error) {
+	if len(t.prefix) > 0 {
+		n := copy(p, t.prefix)
+		t.prefix = t.prefix[n:]
+		return n, nil
+	}
+	n, err := t.Conn.Read(p)
+	if err == io.EOF {
+		t.rawEOF.Store(true)
+	}
+	return n, err
+}
+
+// Write sends TLS records and emits encryptedBytesWritten.
+func (t *transport) Write(p []byte) (int, error) {
+	n, err := t.Conn.Write(p)
+	if n > 0 {
+		emit1(&t.s.disp, &t.s.ev.encryptedBytesWritten, int64(n))
+	}
+	return n, err
+}

@@ -1,0 +1,481 @@
+package ssl
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// readChunk is how much the read loop asks the engine for at a time.
+const readChunk = 16 << 10
+
+// readLimitLocked is the bound on buffered unread data.
+func (s *Socket) readLimitLocked() int {
+	if s.readBufferSize > 0 {
+		return int(s.readBufferSize)
+	}
+	return defaultReadLimit
+}
+
+// readSpaceLocked returns free space at the end of the read buffer,
+// compacting or growing it. Only the read loop calls it, and only the read
+// loop moves data or resets rpos/rend to 0: others advance rpos, or discard
+// everything with discardReadBufferLocked.
+func (s *Socket) readSpaceLocked() []byte {
+	if s.rpos == s.rend {
+		s.rpos, s.rend = 0, 0
+	}
+	if cap(s.rbuf)-s.rend < readChunk {
+		if s.rpos > 0 {
+			n := copy(s.rbuf[:cap(s.rbuf)], s.rbuf[s.rpos:s.rend])
+			s.rpos, s.rend = 0, n
+		}
+		if cap(s.rbuf)-s.rend < readChunk {
+			nb := make([]byte, s.rend, s.rend+readChunk)
+			copy(nb, s.rbuf[:s.rend])
+			s.rbuf = nb
+		}
+	}
+	return s.rbuf[s.rend:cap(s.rbuf)]
+}
+
+// readLoop moves data from src (the TLS session, or the plain connection)
+// into the read buffer until the stream ends, emitting readyRead.
+func (s *Socket) readLoop(src io.Reader, encrypted bool) {
+	for {
+		s.mu.Lock()
+		for s.rend-s.rpos >= s.readLimitLocked() && !s.aborted && !s.stopReader {
+			s.cond.Wait() // back-pressure: TCP flow control slows the peer
+		}
+		if s.aborted || s.stopReader {
+			s.readerUp = false
+			s.cond.Broadcast()
+			s.mu.Unlock()
+			return
+		}
+		buf := s.readSpaceLocked()
+		gen := s.rgen
+		s.mu.Unlock()
+
+		n, err := src.Read(buf)
+
+		s.mu.Lock()
+		if n > 0 && gen != s.rgen {
+			n = 0 // the buffer was discarded meanwhile (Abort, Close)
+		}
+		if n > 0 {
+			s.rbuf = s.rbuf[:cap(s.rbuf)]
+			s.rend += n
+			s.readSeq++
+		}
+		stop := s.stopReader || s.aborted
+		if err != nil && stop {
+			s.readerUp = false
+		}
+		s.cond.Broadcast()
+		s.mu.Unlock()
+		if n > 0 {
+			emit0(&s.disp, &s.ev.readyRead)
+		}
+		if err != nil {
+			if !stop {
+				s.readEnded(err, encrypted)
+			}
+			return
+		}
+	}
+}
+
+// readEnded handles the end of the incoming stream.
+func (s *Socket) readEnded(err error, encrypted bool) {
+	kind, msg, readErr := RemoteHostClosedError, "The remote host closed the connection", err
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.EOF) && encrypted && !s.tr.rawEOF.Load():
+		msg, readErr = "The TLS/SSL connection has been closed", io.EOF
+	case errors.Is(err, io.EOF) && encrypted:
+		readErr = ErrUncleanShutdown
+	case errors.Is(err, io.EOF):
+		readErr = io.EOF
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		msg = "The remote host closed the connection"
+	case errors.As(err, &ne) && ne.Timeout():
+		kind, msg = SocketTimeoutError, err.Error()
+	case encrypted:
+		kind, msg = SslInternalError, "Error while reading: "+err.Error()
+	default:
+		kind, msg = NetworkError, err.Error()
+	}
+	s.mu.Lock()
+	s.readerUp = false
+	if s.aborted {
+		s.mu.Unlock()
+		return
+	}
+	s.readErr = readErr
+	s.setErrorLocked(kind, msg)
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	emit0(&s.disp, &s.ev.readChannelFinished)
+	emit1(&s.disp, &s.ev.errorOccurred, kind)
+	s.teardown(kind == RemoteHostClosedError && readErr == io.EOF, true)
+	s.mu.Lock()
+	if s.readErr == nil || s.readErr == io.EOF {
+		s.readErr = readErr
+	}
+	s.mu.Unlock()
+}
+
+// startPlainReaderLocked runs a read loop over the plain connection (for
+// readyRead and buffered reads before any encryption).
+func (s *Socket) startPlainReaderLocked() {
+	if s.readerUp || s.raw == nil || s.mode != UnencryptedMode || s.autoStart {
+		return
+	}
+	s.readerUp, s.stopReader = true, false
+	raw := s.raw
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.readLoop(raw, false)
+	}()
+}
+
+// stopPlainReaderLocked stops the plain read loop so that TLS can take over
+// the connection; whatever it read stays in the buffer.
+func (s *Socket) stopPlainReaderLocked() {
+	if !s.readerUp {
+		return
+	}
+	s.stopReader = true
+	raw := s.raw
+	_ = raw.SetReadDeadline(time.Unix(1, 0))
+	s.cond.Broadcast()
+	for s.readerUp {
+		s.cond.Wait()
+	}
+	s.stopReader = false
+	_ = raw.SetReadDeadline(s.readDL)
+}
+
+// ensureReaderLocked starts the plain reader for a socket made from a
+// connection, the first time someone reads from it.
+func (s *Socket) ensureReaderLocked() {
+	if s.mode == UnencryptedMode && !s.autoStart {
+		s.startPlainReaderLocked()
+	}
+}
+
+// Read reads (decrypted) data: net.Conn semantics. It blocks until data
+// is available, the stream ends (io.EOF after close_notify;
+// ErrUncleanShutdown when the TCP connection ended without it), an error,
+// or the read deadline (os.ErrDeadlineExceeded).
+func (s *Socket) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureReaderLocked()
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if s.rend > s.rpos {
+			n := copy(p, s.rbuf[s.rpos:s.rend])
+			s.rpos += n // only the read loop compacts: it owns the space past rend
+			s.cond.Broadcast()
+			return n, nil
+		}
+		if len(p) == 0 {
+			return 0, nil
+		}
+		if s.readErr != nil {
+			return 0, s.readErr
+		}
+		if s.state == UnconnectedState && !s.readerUp {
+			return 0, net.ErrClosed
+		}
+		if !s.readDL.IsZero() {
+			d := time.Until(s.readDL)
+			if d <= 0 {
+				return 0, os.ErrDeadlineExceeded
+			}
+			if timer == nil {
+				timer = time.AfterFunc(d, func() {
+					s.mu.Lock()
+					s.cond.Broadcast()
+					s.mu.Unlock()
+				})
+			}
+		}
+		s.cond.Wait()
+	}
+}
+
+// ReadByte reads one byte (QIODevice::getChar).
+func (s *Socket) ReadByte() (byte, error) {
+	var b [1]byte
+	if _, err := io.ReadFull(s, b[:]); err != nil {
+		return 0, err
+	}
+	return b[0], nil
+}
+
+// WriteByte writes one byte (QIODevice::putChar).
+func (s *Socket) WriteByte(c byte) error {
+	_, err := s.Write([]byte{c})
+	return err
+}
+
+// Write writes (and, once encrypted, encrypts) p: net.Conn semantics.
+// Before the handshake completes, data is queued and sent, in order, right
+// after it; the queue is bounded, and a writer blocks beyond 1 MiB.
+func (s *Socket) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	for {
+		if s.aborted || (s.state == UnconnectedState && s.raw == nil) {
+			s.mu.Unlock()
+			return 0, net.ErrClosed
+		}
+		queue := s.autoStart && (!s.encrypted || s.flushing) || (s.mode != UnencryptedMode && !s.encrypted)
+		if !queue {
+			break
+		}
+		if len(s.wqueue) < maxWriteQueue || len(p) == 0 {
+			s.wqueue = append(s.wqueue, p...)
+			s.mu.Unlock()
+			return len(p), nil
+		}
+		s.cond.Wait()
+	}
+	var dst io.Writer = s.raw
+	if s.encrypted {
+		dst = s.sess
+	}
+	s.mu.Unlock()
+	s.writeMu.Lock()
+	n, err := dst.Write(p)
+	s.writeMu.Unlock()
+	s.wrote(n)
+	if err != nil {
+		return n, s.writeFailed(err)
+	}
+	return n, nil
+}
+
+func (s *Socket) wrote(n int) {
+	if n <= 0 {
+		return
+	}
+	s.mu.Lock()
+	s.writeSeq++
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	emit1(&s.disp, &s.ev.bytesWritten, int64(n))
+}
+
+func (s *Socket) writeFailed(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return err // a write deadline: the connection stays
+	}
+	s.mu.Lock()
+	aborted := s.aborted
+	s.mu.Unlock()
+	if !aborted {
+		kind, msg := NetworkError, err.Error()
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+			kind, msg = RemoteHostClosedError, "The remote host closed the connection"
+		}
+		s.fail(kind, msg)
+	}
+	return err
+}
+
+// flushQueue sends the plaintext written before the handshake completed.
+func (s *Socket) flushQueue() {
+	for {
+		s.mu.Lock()
+		if len(s.wqueue) == 0 || !s.encrypted || s.aborted {
+			s.wqueue = s.wqueue[:0]
+			s.flushing = false
+			s.cond.Broadcast()
+			s.mu.Unlock()
+			return
+		}
+		data := s.wqueue
+		s.wqueue = nil
+		sess := s.sess
+		s.cond.Broadcast()
+		s.mu.Unlock()
+		s.writeMu.Lock()
+		n, err := sess.Write(data)
+		s.writeMu.Unlock()
+		s.wrote(n)
+		if err != nil {
+			s.writeFailed(err)
+			return
+		}
+	}
+}
+
+// Flush sends queued data if the socket is encrypted; it reports whether
+// anything was written (QAbstractSocket::flush). Writes are otherwise
+// synchronous, so there is rarely anything to flush.
+func (s *Socket) Flush() bool {
+	s.mu.Lock()
+	pending := len(s.wqueue) > 0 && s.encrypted
+	s.mu.Unlock()
+	if pending {
+		s.flushQueue()
+	}
+	return pending
+}
+
+// SetDeadline sets the read and write deadlines (net.Conn).
+func (s *Socket) SetDeadline(t time.Time) error {
+	if err := s.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return s.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the deadline for Read (net.Conn).
+func (s *Socket) SetReadDeadline(t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readDL = t
+	s.cond.Broadcast()
+	return nil
+}
+
+// SetWriteDeadline sets the deadline for Write (net.Conn).
+func (s *Socket) SetWriteDeadline(t time.Time) error {
+	s.mu.Lock()
+	raw := s.raw
+	s.mu.Unlock()
+	if raw == nil {
+		return net.ErrClosed
+	}
+	return raw.SetWriteDeadline(t)
+}
+
+// --- Qt's buffered view --------------------------------------------------
+
+// BytesAvailable returns how many (decrypted) bytes can be read without blocking.
+func (s *Socket) BytesAvailable() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureReaderLocked()
+	return int64(s.rend - s.rpos)
+}
+
+// CanReadLine reports whether a complete line ('\n'-terminated) is buffered.
+func (s *Socket) CanReadLine() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureReaderLocked()
+	return bytes.IndexByte(s.rbuf[s.rpos:s.rend], '\n') >= 0
+}
+
+// ReadLine returns the next buffered line including its '\n', or — when no
+// complete line is buffered — up to max bytes of what is (max <= 0: all).
+// It never blocks; it returns nil when nothing is buffered.
+func (s *Socket) ReadLine(max int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureReaderLocked()
+	data := s.rbuf[s.rpos:s.rend]
+	n := len(data)
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		n = i + 1
+	}
+	if max > 0 && n > max {
+		n = max
+	}
+	if n == 0 {
+		return nil
+	}
+	out := bytes.Clone(data[:n])
+	s.rpos += n
+	s.cond.Broadcast()
+	return out
+}
+
+// ReadAll returns everything buffered, without blocking.
+func (s *Socket) ReadAll() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureReaderLocked()
+	out := bytes.Clone(s.rbuf[s.rpos:s.rend])
+	s.rpos = s.rend
+	s.cond.Broadcast()
+	return out
+}
+
+// Peek returns up to n buffered bytes without consuming them.
+func (s *Socket) Peek(n int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureReaderLocked()
+	data := s.rbuf[s.rpos:s.rend]
+	if n < len(data) {
+		data = data[:n]
+	}
+	return bytes.Clone(data)
+}
+
+// SkipData discards up to n buffered bytes and returns how many it discarded.
+func (s *Socket) SkipData(n int64) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	avail := int64(s.rend - s.rpos)
+	if n > avail {
+		n = avail
+	}
+	s.rpos += int(n)
+	s.cond.Broadcast()
+	return n
+}
+
+// AtEnd reports whether nothing is buffered and no more data will come.
+func (s *Socket) AtEnd() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rend == s.rpos && (s.readErr != nil || s.state == UnconnectedState)
+}
+
+// BytesToWrite returns the plaintext queued for sending (written before the
+// handshake completed).
+func (s *Socket) BytesToWrite() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.wqueue))
+}
+
+// EncryptedBytesAvailable returns raw bytes received but not yet given to
+// TLS that this layer can see (bytes carried over from before STARTTLS);
+// crypto/tls buffers whole records internally, so it is usually 0.
+func (s *Socket) EncryptedBytesAvailable() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tr == nil || s.mode == UnencryptedMode {
+		return 0
+	}
+	return int64(len(s.tr.prefix))
+}
+
+// EncryptedBytesToWrite returns encrypted bytes not yet handed to the
+// network: always 0, since records are written synchronously.
+func (s *Socket) EncryptedBytesToWrite() int64 { return 0 }
+
+// discardReadBufferLocked drops buffered data; a read in flight is dropped too.
+func (s *Socket) discardReadBufferLocked() {
+	s.rpos = s.rend
+	s.rgen++
+}

@@ -1,0 +1,187 @@
+package ssl
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// waitCtx turns Qt's millisecond-style timeout (negative: none) into a context.
+func waitCtx(timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout < 0 {
+		return context.WithCancel(context.Background())
+	}
+	return context.WithTimeout(context.Background(), timeout)
+}
+
+// waitUntil blocks until check reports done, or ctx ends. check runs with
+// s.mu held; its ok result is returned as nil error.
+func (s *Socket) waitUntil(ctx context.Context, check func() (done bool, err error)) error {
+	if s.disp.inHandler() {
+		return ErrWouldDeadlock
+	}
+	stop := context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	})
+	defer stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		if done, err := check(); done {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.cond.Wait()
+	}
+}
+
+// errNotConnected ends waits on a socket that stopped trying.
+var errNotConnected = errors.New("ssl: socket is not connected")
+
+// WaitForConnectedContext waits until the TCP connection is up.
+func (s *Socket) WaitForConnectedContext(ctx context.Context) error {
+	return s.waitUntil(ctx, func() (bool, error) {
+		switch s.state {
+		case ConnectedState, ClosingState:
+			return true, nil
+		case UnconnectedState:
+			return !s.tearing, s.lastErrorLocked()
+		}
+		return false, nil
+	})
+}
+
+// WaitForEncryptedContext waits until the handshake completes. On failure
+// it returns why: a *VerificationError for refused certificates.
+func (s *Socket) WaitForEncryptedContext(ctx context.Context) error {
+	return s.waitUntil(ctx, func() (bool, error) {
+		switch {
+		case s.encrypted:
+			return true, nil
+		case s.state == UnconnectedState:
+			return !s.tearing, s.lastErrorLocked()
+		case s.mode == UnencryptedMode && !s.autoStart && s.state == ConnectedState:
+			return true, errors.New("ssl: no handshake was started")
+		}
+		return false, nil
+	})
+}
+
+// WaitForReadyReadContext waits until new data arrives.
+func (s *Socket) WaitForReadyReadContext(ctx context.Context) error {
+	s.mu.Lock()
+	seq := s.readSeq
+	s.ensureReaderLocked()
+	s.mu.Unlock()
+	return s.waitUntil(ctx, func() (bool, error) {
+		switch {
+		case s.readSeq != seq:
+			return true, nil
+		case s.readErr != nil:
+			return true, s.readErr
+		case s.state == UnconnectedState:
+			return true, s.lastErrorLocked()
+		}
+		return false, nil
+	})
+}
+
+// WaitForBytesWrittenContext waits until the queued plaintext has been sent.
+func (s *Socket) WaitForBytesWrittenContext(ctx context.Context) error {
+	return s.waitUntil(ctx, func() (bool, error) {
+		switch {
+		case len(s.wqueue) == 0 && !s.flushing:
+			return true, nil
+		case s.state == UnconnectedState:
+			return true, s.lastErrorLocked()
+		}
+		return false, nil
+	})
+}
+
+// WaitForDisconnectedContext waits until the socket is Unconnected.
+func (s *Socket) WaitForDisconnectedContext(ctx context.Context) error {
+	return s.waitUntil(ctx, func() (bool, error) { return s.state == UnconnectedState && !s.tearing, nil })
+}
+
+func (s *Socket) lastErrorLocked() error {
+	if s.errKind == SslHandshakeFailedError && len(s.sslErrors) > 0 {
+		return &VerificationError{Errors: append([]Error(nil), s.sslErrors...)}
+	}
+	if s.errString != "" {
+		return &SocketErr{Kind: s.errKind, Message: s.errString}
+	}
+	return errNotConnected
+}
+
+// SocketErr is a socket failure: Qt's error() and errorString() as a Go error.
+type SocketErr struct {
+	Kind    SocketError
+	Message string
+}
+
+// Error returns the message.
+func (e *SocketErr) Error() string { return "ssl: " + e.Kind.String() + ": " + e.Message }
+
+// Is matches a SocketError kind: errors.Is(err, ssl.ConnectionRefusedError).
+func (e *SocketErr) Is(target error) bool {
+	k, ok := target.(SocketError)
+	return ok && k == e.Kind
+}
+
+// Error makes SocketError usable as an errors.Is target.
+func (v SocketError) Error() string { return v.String() }
+
+// WaitForConnected is QAbstractSocket::waitForConnected: it reports whether
+// the connection came up within timeout (negative: no limit). From an event
+// handler it returns false at once.
+func (s *Socket) WaitForConnected(timeout time.Duration) bool {
+	ctx, cancel := waitCtx(timeout)
+	defer cancel()
+	return s.WaitForConnectedContext(ctx) == nil
+}
+
+// WaitForEncrypted is QSslSocket::waitForEncrypted: it reports whether the
+// socket is encrypted within timeout (negative: no limit). Unlike Qt, an
+// already encrypted socket gives true.
+func (s *Socket) WaitForEncrypted(timeout time.Duration) bool {
+	ctx, cancel := waitCtx(timeout)
+	defer cancel()
+	return s.WaitForEncryptedContext(ctx) == nil
+}
+
+// WaitForReadyRead reports whether new data arrived within timeout.
+func (s *Socket) WaitForReadyRead(timeout time.Duration) bool {
+	ctx, cancel := waitCtx(timeout)
+	defer cancel()
+	return s.WaitForReadyReadContext(ctx) == nil
+}
+
+// WaitForBytesWritten reports whether queued data was sent within timeout;
+// false when nothing was queued.
+func (s *Socket) WaitForBytesWritten(timeout time.Duration) bool {
+	s.mu.Lock()
+	queued := len(s.wqueue) > 0
+	s.mu.Unlock()
+	if !queued {
+		return false
+	}
+	ctx, cancel := waitCtx(timeout)
+	defer cancel()
+	return s.WaitForBytesWrittenContext(ctx) == nil
+}
+
+// WaitForDisconnected reports whether the socket disconnected within
+// timeout; false at once for an unconnected socket, as in Qt.
+func (s *Socket) WaitForDisconnected(timeout time.Duration) bool {
+	if s.State() == UnconnectedState {
+		return false
+	}
+	ctx, cancel := waitCtx(timeout)
+	defer cancel()
+	return s.WaitForDisconnectedContext(ctx) == nil
+}
