@@ -46,6 +46,7 @@ type Socket struct {
 	aborted    bool // Abort/Close: internal goroutines must stop quietly
 	everConn   bool // the transport was connected (so disconnected is due)
 	tearing    bool // Unconnected, but its events are still being delivered
+	localClose bool // teardown started here: the stream's end is no error
 	hostName   string
 	port       uint16
 	raw        net.Conn
@@ -77,6 +78,7 @@ type Socket struct {
 	readErr    error  // what Read returns once the buffer is empty
 	readSeq    uint64 // bumped on every chunk, for WaitForReadyRead
 	readDL     time.Time
+	writeDL    time.Time
 
 	// Plaintext written before the handshake finished.
 	wqueue   []byte
@@ -489,7 +491,7 @@ func (s *Socket) fail(kind SocketError, msg string) {
 // IgnoreSslErrorList is kept.
 func (s *Socket) initLocked() {
 	s.mode, s.autoStart, s.encrypted, s.flushing = UnencryptedMode, false, false, false
-	s.ignoreAll, s.pendClose, s.aborted, s.paused = false, false, false, false
+	s.ignoreAll, s.pendClose, s.aborted, s.paused, s.localClose = false, false, false, false, false
 	s.discardReadBufferLocked()
 	s.readErr = nil
 	s.wqueue = s.wqueue[:0]
@@ -871,6 +873,7 @@ func (s *Socket) teardown(graceful, fromInside bool) {
 	}
 	was := s.state
 	sess, raw, enc := s.sess, s.raw, s.encrypted
+	s.localClose = true // the read loop's end is ours, not the peer's
 	s.mu.Unlock()
 
 	if graceful && raw != nil {
@@ -930,12 +933,18 @@ func (s *Socket) teardown(graceful, fromInside bool) {
 
 // transport sits between the TCP connection and the TLS engine: it replays
 // bytes read before STARTTLS, notices the end of the TCP stream (to tell an
-// unclean close from close_notify) and reports encrypted bytes written.
+// unclean close from close_notify), reports encrypted bytes written, and
+// absorbs write timeouts. crypto/tls treats a record write that times out
+// midway as fatal; here the unsent rest of the record is kept and sent
+// first by the next write, so a deadline never corrupts the stream. All
+// writes happen under Socket.writeMu.
 type transport struct {
 	net.Conn
-	s      *Socket
-	prefix []byte
-	rawEOF atomic.Bool
+	s        *Socket
+	prefix   []byte
+	rawEOF   atomic.Bool
+	pending  []byte // record bytes accepted but not yet sent
+	timedOut bool   // a write deadline passed during the current Socket.Write
 }
 
 // Read returns replayed bytes first, then the connection's.
@@ -952,11 +961,44 @@ func (t *transport) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Write sends TLS records and emits encryptedBytesWritten.
+// Write sends TLS records (after any pending bytes) and emits
+// encryptedBytesWritten; a timeout keeps the rest pending.
 func (t *transport) Write(p []byte) (int, error) {
+	if len(t.pending) > 0 {
+		if err := t.flushPending(); err != nil {
+			if isTimeout(err) {
+				t.pending = append(t.pending, p...)
+				t.timedOut = true
+				return len(p), nil
+			}
+			return 0, err
+		}
+	}
+	n, err := t.write(p)
+	if err != nil && isTimeout(err) {
+		t.pending = append([]byte(nil), p[n:]...)
+		t.timedOut = true
+		return len(p), nil
+	}
+	return n, err
+}
+
+// flushPending sends bytes left over by a timed-out write.
+func (t *transport) flushPending() error {
+	n, err := t.write(t.pending)
+	t.pending = append(t.pending[:0], t.pending[n:]...)
+	return err
+}
+
+func (t *transport) write(p []byte) (int, error) {
 	n, err := t.Conn.Write(p)
 	if n > 0 {
 		emit1(&t.s.disp, &t.s.ev.encryptedBytesWritten, int64(n))
 	}
 	return n, err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

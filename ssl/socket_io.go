@@ -112,7 +112,11 @@ func (s *Socket) readEnded(err error, encrypted bool) {
 	}
 	s.mu.Lock()
 	s.readerUp = false
-	if s.aborted {
+	if s.aborted || s.localClose {
+		if s.readErr == nil {
+			s.readErr = readErr
+		}
+		s.cond.Broadcast()
 		s.mu.Unlock()
 		return
 	}
@@ -238,6 +242,12 @@ func (s *Socket) WriteByte(c byte) error {
 func (s *Socket) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	for {
+		if !s.writeDL.IsZero() && !time.Now().Before(s.writeDL) {
+			// Refuse before the engine sees anything: crypto/tls treats a
+			// write that times out midway as fatal for the connection.
+			s.mu.Unlock()
+			return 0, os.ErrDeadlineExceeded
+		}
 		if s.aborted || (s.state == UnconnectedState && s.raw == nil) {
 			s.mu.Unlock()
 			return 0, net.ErrClosed
@@ -254,16 +264,30 @@ func (s *Socket) Write(p []byte) (int, error) {
 		s.cond.Wait()
 	}
 	var dst io.Writer = s.raw
+	tr := s.tr
 	if s.encrypted {
 		dst = s.sess
+	} else {
+		tr = nil // plain writes go straight to the connection
 	}
 	s.mu.Unlock()
 	s.writeMu.Lock()
+	timedOut := false
+	if tr != nil {
+		tr.timedOut = false
+	}
 	n, err := dst.Write(p)
+	if tr != nil && tr.timedOut {
+		timedOut, tr.timedOut = true, false
+	}
 	s.writeMu.Unlock()
 	s.wrote(n)
 	if err != nil {
 		return n, s.writeFailed(err)
+	}
+	if timedOut {
+		// The data is committed and goes out with the next write or Flush.
+		return n, os.ErrDeadlineExceeded
 	}
 	return n, nil
 }
@@ -330,9 +354,18 @@ func (s *Socket) flushQueue() {
 func (s *Socket) Flush() bool {
 	s.mu.Lock()
 	pending := len(s.wqueue) > 0 && s.encrypted
+	tr := s.tr
 	s.mu.Unlock()
 	if pending {
 		s.flushQueue()
+	}
+	if tr != nil {
+		s.writeMu.Lock()
+		if len(tr.pending) > 0 {
+			pending = true
+			_ = tr.flushPending()
+		}
+		s.writeMu.Unlock()
 	}
 	return pending
 }
@@ -358,6 +391,8 @@ func (s *Socket) SetReadDeadline(t time.Time) error {
 func (s *Socket) SetWriteDeadline(t time.Time) error {
 	s.mu.Lock()
 	raw := s.raw
+	s.writeDL = t
+	s.cond.Broadcast()
 	s.mu.Unlock()
 	if raw == nil {
 		return net.ErrClosed
