@@ -464,6 +464,10 @@ func (s *Socket) emitState(st SocketState) { emit1(&s.disp, &s.ev.stateChanged, 
 // transition sets the state and emits stateChanged when it changed.
 func (s *Socket) transition(st SocketState) {
 	s.mu.Lock()
+	if s.aborted && st != UnconnectedState {
+		s.mu.Unlock() // an Abort (perhaps from a handler) already ended this connection
+		return
+	}
 	changed := s.state != st
 	s.state = st
 	s.cond.Broadcast()
@@ -553,10 +557,11 @@ func (s *Socket) waitGoroutinesLocked() {
 func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 	defer s.wg.Done()
 	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	if ctx.Err() != nil {
+		return // aborted
+	}
 	if err != nil || len(addrs) == 0 {
-		if ctx.Err() == nil {
-			s.fail(HostNotFoundError, "Host not found")
-		}
+		s.fail(HostNotFoundError, "Host not found")
 		return
 	}
 	emit0(&s.disp, &s.ev.hostFound)

@@ -294,5 +294,3 @@ with socket.create_connection(("127.0.0.1", %d)) as raw:
 		t.Errorf("python client: %v\n%s", err, out)
 	}
 }
-
-
