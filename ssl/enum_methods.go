@@ -407,3 +407,21 @@ func (v *NextProtocolNegotiationStatus) UnmarshalText(text []byte) error {
 	}
 	return err
 }
+
+// String returns Qt's enumerator name for v.
+func (v SocketOption) String() string { return socketOptionNames.name(v) }
+
+// ParseSocketOption returns the SocketOption that Qt names s (the decimal value is accepted too).
+func ParseSocketOption(s string) (SocketOption, error) { return socketOptionNames.parse(s) }
+
+// MarshalText encodes v as Qt's enumerator name.
+func (v SocketOption) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText decodes Qt's enumerator name.
+func (v *SocketOption) UnmarshalText(text []byte) error {
+	p, err := ParseSocketOption(string(text))
+	if err == nil {
+		*v = p
+	}
+	return err
+}

@@ -367,3 +367,35 @@ func TestInvalidUserData(t *testing.T) {
 	}
 }
 
+func TestSocketOptions(t *testing.T) {
+	checkNoLeaks(t)
+	p := newTestPKI(t)
+	client, server, err := socketPair(t, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	defer server.Close()
+	if v, err := client.SocketOption(LowDelayOption); err != nil || v == 0 {
+		t.Errorf("low delay must be on by default: %d %v", v, err)
+	}
+	for _, tc := range []struct {
+		opt SocketOption
+		set int
+	}{{LowDelayOption, 0}, {KeepAliveOption, 1}, {SendBufferSizeSocketOption, 65536}, {ReceiveBufferSizeSocketOption, 65536}, {TypeOfServiceOption, 0x10}} {
+		if err := client.SetSocketOption(tc.opt, tc.set); err != nil {
+			t.Errorf("set %v: %v", tc.opt, err)
+			continue
+		}
+		v, err := client.SocketOption(tc.opt)
+		if err != nil || (v != tc.set && v != 2*tc.set && !(tc.set == 1 && v != 0)) {
+			t.Errorf("%v = %d, %v; set %d", tc.opt, v, err, tc.set)
+		}
+	}
+	if err := client.SetSocketOption(MulticastTtlOption, 1); err != ErrUnsupported {
+		t.Errorf("multicast on TCP: %v", err)
+	}
+	if err := NewSocket().SetSocketOption(LowDelayOption, 1); err == nil {
+		t.Error("options on an unconnected socket")
+	}
+}

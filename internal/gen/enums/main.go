@@ -40,6 +40,7 @@ var enums = []enum{
 	{"ErrorCode", "errorCodeNames", ""},
 	{"DHError", "dhErrorNames", ""},
 	{"NextProtocolNegotiationStatus", "nextProtocolNegotiationStatusNames", ""},
+	{"SocketOption", "socketOptionNames", ""},
 }
 
 func main() {
