@@ -125,8 +125,15 @@ func NewSocketFromConn(conn net.Conn) *Socket {
 // SetSocketDescriptor adopts an open socket file descriptor (a duplicate is
 // made; the caller keeps fd). The socket is then in ConnectedState.
 func (s *Socket) SetSocketDescriptor(fd uintptr) error {
-	f := os.NewFile(fd, "socket")
-	conn, err := net.FileConn(f)
+	// Work on our own duplicate: an *os.File around the caller's fd would
+	// close it (from its finalizer) when collected, by then perhaps reused.
+	dup, err := syscall.Dup(int(fd))
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(dup), "socket")
+	conn, err := net.FileConn(f) // duplicates again
+	f.Close()
 	if err != nil {
 		return err
 	}
