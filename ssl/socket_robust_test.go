@@ -302,6 +302,10 @@ func TestAbortAndCloseFromEveryHandler(t *testing.T) {
 		"encryptedBytesWritten": func(s *Socket, act func()) { s.OnEncryptedBytesWritten(func(int64) { act() }) },
 		"errorOccurred":         func(s *Socket, act func()) { s.OnErrorOccurred(func(SocketError) { act() }) },
 		"disconnected":          func(s *Socket, act func()) { s.OnDisconnected(act) },
+		"readChannelFinished":   func(s *Socket, act func()) { s.OnReadChannelFinished(act) },
+		"alertReceived": func(s *Socket, act func()) {
+			s.OnAlertReceived(func(AlertLevel, AlertType, string) { act() })
+		},
 	}
 	for name, sub := range subscribe {
 		for _, how := range []string{"Abort", "Close", "DisconnectFromHost"} {
@@ -383,5 +387,64 @@ func TestAbortAndCloseInEveryState(t *testing.T) {
 		if _, err := s.Read(make([]byte, 1)); err == nil {
 			t.Error("Read after Close succeeded")
 		}
+	}
+}
+
+// TestFatalAlertThenClose checks the bytes on the wire after a failed
+// handshake: exactly one fatal alert record, then the end of the stream —
+// no close_notify after it.
+func TestFatalAlertThenClose(t *testing.T) {
+	checkNoLeaks(t)
+	p := newTestPKI(t)
+	hello := clientHello(t)
+	bad := append([]byte(nil), hello...)
+	bad[5] ^= 0x02 // not a ClientHello: unexpected_message
+	cli, srv := tcpPair(t)
+	s := serverOn(t, p, srv)
+	defer s.Close()
+	cli.Write(bad)
+	cli.SetReadDeadline(time.Now().Add(5 * time.Second))
+	reply, err := io.ReadAll(cli)
+	if err != nil {
+		t.Fatalf("reading the reply: %v", err)
+	}
+	if len(reply) != 7 || reply[0] != 0x15 || reply[3] != 0 || reply[4] != 2 || reply[5] != 2 {
+		t.Fatalf("reply % x, want one fatal alert record and nothing after it", reply)
+	}
+	if AlertType(reply[6]) != AlertUnexpectedMessage {
+		t.Errorf("alert %v, want UnexpectedMessage", AlertType(reply[6]))
+	}
+}
+
+// TestWriteQueueIsBounded: before the handshake completes writes queue, up
+// to 1 MiB; beyond that a writer blocks until the socket goes away.
+func TestWriteQueueIsBounded(t *testing.T) {
+	checkNoLeaks(t)
+	_, srv := tcpPair(t) // a peer that never answers
+	s := NewSocketFromConn(srv)
+	if err := s.StartClientEncryption(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Write(make([]byte, maxWriteQueue)); n != maxWriteQueue || err != nil {
+		t.Fatalf("queued write: %d %v", n, err)
+	}
+	if s.BytesToWrite() != maxWriteQueue {
+		t.Errorf("BytesToWrite %d", s.BytesToWrite())
+	}
+	done := make(chan error, 1)
+	go func() { _, err := s.Write([]byte("one more")); done <- err }()
+	select {
+	case <-done:
+		t.Fatal("a write beyond the bound did not block")
+	case <-time.After(200 * time.Millisecond):
+	}
+	s.Abort()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("the blocked write succeeded after Abort")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Abort did not release the blocked writer")
 	}
 }
