@@ -1,0 +1,408 @@
+package ssl
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Server is QSslServer: a net.Listener whose Accept returns encrypted
+// *Socket connections. Handshakes run concurrently, each bounded by the
+// handshake timeout; a client whose first byte is not a TLS handshake
+// record is dropped; slow, silent or garbage clients never hold up Accept
+// or other clients. Events of connections still handshaking are forwarded
+// with the socket as first argument; once a socket is handed out by Accept
+// its events are its own.
+//
+// Server event handlers run on the connection's event dispatcher: one at a
+// time per connection, but possibly concurrently for different connections.
+type Server struct {
+	mu               sync.Mutex
+	config           Configuration
+	handshakeTimeout time.Duration
+	maxPending       int
+
+	listener net.Listener
+	ready    chan *Socket
+	slots    chan struct{}
+	closed   chan struct{}
+	once     sync.Once
+	started  sync.Once
+	wg       sync.WaitGroup
+	inflight map[*Socket]struct{}
+
+	ev serverEvents
+}
+
+type serverEvents struct {
+	sslErrors                          handlers[func(*Socket, []Error)]
+	peerVerifyError                    handlers[func(*Socket, Error)]
+	errorOccurred                      handlers[func(*Socket, SocketError)]
+	preSharedKeyAuthenticationRequired handlers[func(*Socket, *PreSharedKeyAuthenticator)]
+	alertSent                          handlers[func(*Socket, AlertLevel, AlertType, string)]
+	alertReceived                      handlers[func(*Socket, AlertLevel, AlertType, string)]
+	handshakeInterruptedOnError        handlers[func(*Socket, Error)]
+	startedEncryptionHandshake         handlers[func(*Socket)]
+}
+
+// DefaultHandshakeTimeout is QSslServer's default handshake timeout.
+const DefaultHandshakeTimeout = 5 * time.Second
+
+// DefaultMaxPendingConnections bounds connections that are handshaking or
+// encrypted but not yet accepted. (QTcpServer's default of 30 is too small
+// for a Go server; set your own with SetMaxPendingConnections.)
+const DefaultMaxPendingConnections = 256
+
+// Listen listens on network/address ("tcp", "127.0.0.1:8443") and serves
+// TLS with config.
+func Listen(network, address string, config Configuration) (*Server, error) {
+	l, err := net.Listen(network, address)
+	if err != nil {
+		return nil, err
+	}
+	return NewServer(l, config), nil
+}
+
+// NewServer serves TLS on an existing listener.
+func NewServer(l net.Listener, config Configuration) *Server {
+	return &Server{config: config.Clone(), handshakeTimeout: DefaultHandshakeTimeout,
+		maxPending: DefaultMaxPendingConnections, listener: l, closed: make(chan struct{}),
+		inflight: map[*Socket]struct{}{}}
+}
+
+// SslConfiguration returns the configuration new connections get.
+func (s *Server) SslConfiguration() Configuration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.config.Clone()
+}
+
+// SetSslConfiguration sets the configuration for connections accepted from now on.
+func (s *Server) SetSslConfiguration(c Configuration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.config = c.Clone()
+}
+
+// HandshakeTimeout returns the time a client has to complete its handshake.
+func (s *Server) HandshakeTimeout() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handshakeTimeout
+}
+
+// SetHandshakeTimeout sets the handshake timeout for new connections.
+func (s *Server) SetHandshakeTimeout(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handshakeTimeout = d
+}
+
+// MaxPendingConnections returns the bound on connections handshaking or
+// waiting for Accept.
+func (s *Server) MaxPendingConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxPending
+}
+
+// SetMaxPendingConnections sets that bound; call it before the first Accept.
+func (s *Server) SetMaxPendingConnections(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n > 0 {
+		s.maxPending = n
+	}
+}
+
+// Addr returns the listener's address (net.Listener).
+func (s *Server) Addr() net.Addr { return s.listener.Addr() }
+
+// Accept waits for the next encrypted connection (net.Listener); it is a *Socket.
+func (s *Server) Accept() (net.Conn, error) {
+	sock, err := s.AcceptSocket(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return sock, nil
+}
+
+// AcceptSocket waits for the next encrypted connection, or ctx's end, or Close.
+func (s *Server) AcceptSocket(ctx context.Context) (*Socket, error) {
+	s.start()
+	select {
+	case sock := <-s.ready:
+		<-s.slots
+		return sock, nil
+	case <-s.closed:
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Server) start() {
+	s.started.Do(func() {
+		s.mu.Lock()
+		n := s.maxPending
+		s.mu.Unlock()
+		s.ready = make(chan *Socket, n)
+		s.slots = make(chan struct{}, n)
+		s.wg.Add(1)
+		go s.acceptLoop()
+	})
+}
+
+// Close stops listening, aborts the handshakes in progress and closes the
+// connections nobody accepted. Accepted sockets are the caller's. When
+// Close returns, every goroutine of the server has exited.
+func (s *Server) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.closed)
+		err = s.listener.Close()
+		s.mu.Lock()
+		for sock := range s.inflight {
+			go sock.Abort()
+		}
+		s.mu.Unlock()
+		s.wg.Wait()
+		if s.ready != nil {
+			for {
+				select {
+				case sock := <-s.ready:
+					sock.Abort()
+					continue
+				default:
+				}
+				break
+			}
+		}
+	})
+	return err
+}
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	var delay time.Duration
+	for {
+		select { // a pending slot first: beyond the bound, clients wait in the backlog
+		case s.slots <- struct{}{}:
+		case <-s.closed:
+			return
+		}
+		conn, err := s.listener.Accept()
+		if err != nil {
+			<-s.slots
+			select {
+			case <-s.closed:
+				return
+			default:
+			}
+			if transientAcceptError(err) {
+				if delay == 0 {
+					delay = 5 * time.Millisecond
+				} else if delay *= 2; delay > time.Second {
+					delay = time.Second
+				}
+				time.Sleep(delay)
+				continue
+			}
+			return // the listener is gone
+		}
+		delay = 0
+		s.wg.Add(1)
+		go s.handshake(conn)
+	}
+}
+
+// transientAcceptError reports accept failures worth retrying: running
+// out of descriptors, a client that gave up before accept, timeouts.
+func transientAcceptError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) ||
+		errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS)
+}
+
+// prefixConn replays bytes already read from a connection.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+// Read returns the replayed bytes first.
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// handshake takes one connection from TCP to encrypted (or to the bin).
+func (s *Server) handshake(conn net.Conn) {
+	defer s.wg.Done()
+	s.mu.Lock()
+	cfg, timeout := s.config, s.handshakeTimeout
+	s.mu.Unlock()
+	release := func() { <-s.slots }
+
+	// Qt peeks at the first byte: anything but a handshake record (0x16)
+	// is dropped without an error event.
+	var first [1]byte
+	_ = conn.SetReadDeadline(time.Now().Add(timeout))
+	if _, err := io.ReadFull(conn, first[:]); err != nil || first[0] != 0x16 {
+		conn.Close()
+		release()
+		return
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+
+	sock := NewSocketFromConn(&prefixConn{Conn: conn, prefix: first[:]})
+	sock.SetSslConfiguration(cfg)
+	remove := s.forward(sock)
+	s.mu.Lock()
+	select {
+	case <-s.closed:
+		s.mu.Unlock()
+		remove()
+		sock.Abort()
+		release()
+		return
+	default:
+	}
+	s.inflight[sock] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.inflight, sock)
+		s.mu.Unlock()
+	}()
+
+	if err := sock.StartServerEncryption(); err != nil {
+		remove()
+		sock.Abort()
+		release()
+		return
+	}
+	s.emitStarted(sock)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout) // restarted after the first byte, as in Qt
+	defer cancel()
+	err := sock.WaitForEncryptedContext(ctx)
+	if err != nil {
+		timedOut := errors.Is(err, context.DeadlineExceeded)
+		remove() // from here on nothing of this socket is forwarded but the timeout
+		sock.Abort()
+		if timedOut {
+			for _, h := range s.ev.errorOccurred.load() {
+				h.fn(sock, SocketTimeoutError)
+			}
+		}
+		release()
+		return
+	}
+	remove()
+	select {
+	case s.ready <- sock:
+	case <-s.closed:
+		sock.Abort()
+		release()
+	}
+}
+
+// forward subscribes to the socket's events and re-emits them on the server.
+func (s *Server) forward(sock *Socket) (remove func()) {
+	removes := []func(){
+		sock.OnSslErrors(func(errs []Error) {
+			for _, h := range s.ev.sslErrors.load() {
+				h.fn(sock, errs)
+			}
+		}),
+		sock.OnPeerVerifyError(func(e Error) {
+			for _, h := range s.ev.peerVerifyError.load() {
+				h.fn(sock, e)
+			}
+		}),
+		sock.OnErrorOccurred(func(k SocketError) {
+			for _, h := range s.ev.errorOccurred.load() {
+				h.fn(sock, k)
+			}
+		}),
+		sock.OnPreSharedKeyAuthenticationRequired(func(a *PreSharedKeyAuthenticator) {
+			for _, h := range s.ev.preSharedKeyAuthenticationRequired.load() {
+				h.fn(sock, a)
+			}
+		}),
+		sock.OnAlertSent(func(l AlertLevel, t AlertType, d string) {
+			for _, h := range s.ev.alertSent.load() {
+				h.fn(sock, l, t, d)
+			}
+		}),
+		sock.OnAlertReceived(func(l AlertLevel, t AlertType, d string) {
+			for _, h := range s.ev.alertReceived.load() {
+				h.fn(sock, l, t, d)
+			}
+		}),
+		sock.OnHandshakeInterruptedOnError(func(e Error) {
+			for _, h := range s.ev.handshakeInterruptedOnError.load() {
+				h.fn(sock, e)
+			}
+		}),
+	}
+	return func() {
+		for _, r := range removes {
+			r()
+		}
+	}
+}
+
+func (s *Server) emitStarted(sock *Socket) {
+	for _, h := range s.ev.startedEncryptionHandshake.load() {
+		h.fn(sock)
+	}
+}
+
+// OnSslErrors subscribes to sslErrors of connections still handshaking.
+func (s *Server) OnSslErrors(fn func(*Socket, []Error)) (remove func()) { return s.ev.sslErrors.add(fn) }
+
+// OnPeerVerifyError subscribes to peerVerifyError of connections still handshaking.
+func (s *Server) OnPeerVerifyError(fn func(*Socket, Error)) (remove func()) {
+	return s.ev.peerVerifyError.add(fn)
+}
+
+// OnErrorOccurred subscribes to errors of connections still handshaking,
+// including SocketTimeoutError when the handshake timeout expires.
+func (s *Server) OnErrorOccurred(fn func(*Socket, SocketError)) (remove func()) {
+	return s.ev.errorOccurred.add(fn)
+}
+
+// OnPreSharedKeyAuthenticationRequired subscribes to PSK requests of handshaking connections.
+func (s *Server) OnPreSharedKeyAuthenticationRequired(fn func(*Socket, *PreSharedKeyAuthenticator)) (remove func()) {
+	return s.ev.preSharedKeyAuthenticationRequired.add(fn)
+}
+
+// OnAlertSent subscribes to alerts sent on handshaking connections.
+func (s *Server) OnAlertSent(fn func(*Socket, AlertLevel, AlertType, string)) (remove func()) {
+	return s.ev.alertSent.add(fn)
+}
+
+// OnAlertReceived subscribes to alerts received on handshaking connections.
+func (s *Server) OnAlertReceived(fn func(*Socket, AlertLevel, AlertType, string)) (remove func()) {
+	return s.ev.alertReceived.add(fn)
+}
+
+// OnHandshakeInterruptedOnError subscribes to interrupted handshakes.
+func (s *Server) OnHandshakeInterruptedOnError(fn func(*Socket, Error)) (remove func()) {
+	return s.ev.handshakeInterruptedOnError.add(fn)
+}
+
+// OnStartedEncryptionHandshake subscribes to startedEncryptionHandshake:
+// a client's first byte was a TLS handshake record and its handshake began.
+func (s *Server) OnStartedEncryptionHandshake(fn func(*Socket)) (remove func()) {
+	return s.ev.startedEncryptionHandshake.add(fn)
+}
