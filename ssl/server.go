@@ -368,7 +368,9 @@ func (s *Server) emitStarted(sock *Socket) {
 }
 
 // OnSslErrors subscribes to sslErrors of connections still handshaking.
-func (s *Server) OnSslErrors(fn func(*Socket, []Error)) (remove func()) { return s.ev.sslErrors.add(fn) }
+func (s *Server) OnSslErrors(fn func(*Socket, []Error)) (remove func()) {
+	return s.ev.sslErrors.add(fn)
+}
 
 // OnPeerVerifyError subscribes to peerVerifyError of connections still handshaking.
 func (s *Server) OnPeerVerifyError(fn func(*Socket, Error)) (remove func()) {
