@@ -68,6 +68,11 @@ func VerifyChain(chain []Certificate, opts VerifyOptions) []Error {
 		return []Error{{Code: UnspecifiedError}}
 	}
 	errs := v.enumerate()
+	if len(errs) == 0 && v.pathFound && v.hostOK {
+		// crypto/x509 found a valid path (host aside) and its host check
+		// passed: its full verification would accept too.
+		return nil
+	}
 	return append(errs, v.safetyNet(errs)...)
 }
 
@@ -80,6 +85,8 @@ type verification struct {
 	depth     int
 	purpose   Purpose
 	byRaw     map[*x509.Certificate]Certificate
+	pathFound bool // crypto/x509 found a valid path (host name aside)
+	hostOK    bool // no host name to check, or both host checks passed
 }
 
 func newVerification(chain []Certificate, opts VerifyOptions) *verification {
@@ -131,6 +138,7 @@ const (
 // taken from the anchors (len(chain) when none).
 func (v *verification) buildChain() (chain []*x509.Certificate, trustedFrom int, status chainStatus, tooLong bool) {
 	if path := v.validPath(); path != nil {
+		v.pathFound = true
 		if v.depth > 0 && len(path) > v.depth+2 {
 			return path[:v.depth+2], v.depth + 2, chainNoIssuer, true
 		}
@@ -352,7 +360,8 @@ func (v *verification) enumerate() []Error {
 			add(CertificateBlacklisted, x)
 		}
 	}
-	if v.host != "" && !v.hostMatches() {
+	v.hostOK = v.host == "" || v.hostMatches()
+	if !v.hostOK {
 		add(HostNameMismatch, leaf)
 	}
 
