@@ -123,6 +123,19 @@ func goTLSConfig(p SessionParams) (*tls.Config, error) {
 		return hooks.VerifyPeer(chain, cs.OCSPResponse)
 	}
 	tc.SessionTicketsDisabled = cfg.TestSslOption(SslOptionDisableSessionTickets)
+	if p.Server {
+		tc.SetSessionTicketKeys(ticketKeys())
+	} else if !cfg.TestSslOption(SslOptionDisableSessionPersistence) && !tc.SessionTicketsDisabled {
+		cache := &sessionCache{hooks: p.Hooks}
+		if t := cfg.SessionTicket(); len(t) > 0 {
+			cs, err := decodeSession(t)
+			if err != nil {
+				return nil, invalidUserData("Invalid session ticket: " + err.Error())
+			}
+			cache.offered = cs
+		}
+		tc.ClientSessionCache = cache
+	}
 	tc.NextProtos = cfg.AllowedNextProtocols()
 	if p.Server {
 		switch {

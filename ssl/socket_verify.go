@@ -166,8 +166,11 @@ func (h socketHooks) NewSessionTicket(ticket []byte, lifetimeHint int) {
 	}
 	s.config.sessionTicket = append([]byte(nil), ticket...)
 	s.config.ticketLifetimeHint, s.config.ticketHintSet = lifetimeHint, lifetimeHint >= 0
+	encrypted := s.encrypted
 	s.mu.Unlock()
-	emit0(&s.disp, &s.ev.newSessionTicketReceived)
+	if encrypted { // TLS 1.3 tickets arrive after the handshake; Qt signals only those
+		emit0(&s.disp, &s.ev.newSessionTicketReceived)
+	}
 }
 
 // IgnoreSslErrors makes this connection's handshake continue despite any

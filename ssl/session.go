@@ -1,0 +1,91 @@
+package ssl
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"sync"
+)
+
+// Session tickets on the go backend.
+//
+// A Configuration's SessionTicket (with SslOptionDisableSessionPersistence
+// off) holds a client session serialized by crypto/tls: the ticket the
+// server sent and the session state, in a small container of our own. It is
+// opaque, like Qt's (which is OpenSSL's i2d_SSL_SESSION), and only the go
+// backend reads it.
+
+// sessionMagic starts a serialized session.
+var sessionMagic = []byte("sslsocket-go-session-1\n")
+
+func encodeSession(cs *tls.ClientSessionState) ([]byte, error) {
+	ticket, state, err := cs.ResumptionState()
+	if err != nil || state == nil {
+		return nil, errors.New("ssl: session is not resumable")
+	}
+	st, err := state.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(nil), sessionMagic...)
+	out = binary.AppendUvarint(out, uint64(len(ticket)))
+	out = append(out, ticket...)
+	return append(out, st...), nil
+}
+
+func decodeSession(data []byte) (*tls.ClientSessionState, error) {
+	rest, ok := bytes.CutPrefix(data, sessionMagic)
+	if !ok {
+		return nil, errors.New("ssl: not a session of the go backend")
+	}
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n > uint64(len(rest)-k) {
+		return nil, errors.New("ssl: malformed session")
+	}
+	ticket, st := rest[k:k+int(n)], rest[k+int(n):]
+	state, err := tls.ParseSessionState(st)
+	if err != nil {
+		return nil, err
+	}
+	return tls.NewResumptionState(bytes.Clone(ticket), state)
+}
+
+// sessionCache is the one-socket tls.ClientSessionCache: it offers the
+// imported session and hands every new one to the socket.
+type sessionCache struct {
+	mu      sync.Mutex
+	offered *tls.ClientSessionState
+	hooks   SessionHooks
+}
+
+// Get offers the imported session, once.
+func (c *sessionCache) Get(string) (*tls.ClientSessionState, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cs := c.offered
+	c.offered = nil
+	return cs, cs != nil
+}
+
+// Put exports a new session (TLS 1.3: each NewSessionTicket).
+func (c *sessionCache) Put(_ string, cs *tls.ClientSessionState) {
+	if cs == nil {
+		return
+	}
+	if blob, err := encodeSession(cs); err == nil {
+		c.hooks.NewSessionTicket(blob, -1) // crypto/tls keeps the lifetime hint to itself
+	}
+}
+
+// ticketKeys are the go backend's session ticket keys, shared by every
+// server socket of the process so that any of them can resume a session
+// another issued. They are random per process.
+var ticketKeys = sync.OnceValue(func() [][32]byte {
+	var k [32]byte
+	if _, err := rand.Read(k[:]); err != nil {
+		panic("ssl: no randomness for session ticket keys: " + err.Error())
+	}
+	return [][32]byte{k}
+})
