@@ -3,6 +3,7 @@ package ssl
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/sslsocket/sslsocket/internal/pki"
 )
@@ -97,6 +98,20 @@ func FuzzParseDiffieHellmanParameters(f *testing.F) {
 			if back := ParseDiffieHellmanParameters(p.ToDer(), Der); !back.Equal(p) {
 				t.Fatal("DER round trip failed")
 			}
+		}
+	})
+}
+
+func FuzzCheckOcsp(f *testing.F) {
+	root := pki.MustSelfSigned(pki.Spec{CommonName: "OCSP Fuzz Root", IsCA: true})
+	leaf := root.MustIssue(pki.Spec{CommonName: "ocsp.test"})
+	chain := []Certificate{certOf(leaf), certOf(root)}
+	f.Add([]byte{0x30, 0x03, 0x0a, 0x01, 0x03})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		errs, resp, err := checkOcsp(der, chain, []Certificate{certOf(root)}, time.Now())
+		if err == nil && len(errs) == 0 && (resp == nil || resp.CertificateStatus != OcspGood) {
+			t.Fatal("no error and no good status")
 		}
 	})
 }

@@ -66,6 +66,7 @@ type Socket struct {
 	paused         bool
 	continueInterr bool
 	peerChain      []Certificate
+	ocspResponses  []OcspResponse
 
 	// Errors.
 	errKind   SocketError
@@ -506,7 +507,7 @@ func (s *Socket) initLocked() {
 	s.discardReadBufferLocked()
 	s.readErr = nil
 	s.wqueue = s.wqueue[:0]
-	s.peerChain, s.sslErrors, s.sessState = nil, nil, SessionState{}
+	s.peerChain, s.sslErrors, s.sessState, s.ocspResponses = nil, nil, SessionState{}, nil
 	s.errKind, s.errString = UnknownSocketError, ""
 	s.sess, s.tr = nil, nil
 }
@@ -688,6 +689,12 @@ func (s *Socket) startEncryption(server bool) error {
 		emit1(&s.disp, &s.ev.errorOccurred, SslInvalidUserDataError)
 		return invalidUserData("Attempted to use an unsupported protocol.")
 	}
+	if server && s.config.OcspStaplingEnabled() {
+		s.setErrorLocked(SslInvalidUserDataError, "Server-side QSslSocket does not support OCSP stapling")
+		s.mu.Unlock()
+		emit1(&s.disp, &s.ev.errorOccurred, SslInvalidUserDataError)
+		return invalidUserData("Server-side QSslSocket does not support OCSP stapling")
+	}
 	s.stopPlainReaderLocked()
 	prefix := append([]byte(nil), s.rbuf[s.rpos:s.rend]...)
 	s.discardReadBufferLocked() // the plain reader has stopped
@@ -800,8 +807,12 @@ func (s *Socket) handshakeFailed(err error) {
 	}
 	msg := "Error during SSL handshake: " + err.Error()
 	var ve *VerificationError
-	if errors.As(err, &ve) {
+	var fe *fatalHandshakeError
+	switch {
+	case errors.As(err, &ve):
 		msg = ve.Error()
+	case errors.As(err, &fe):
+		msg = fe.msg
 	}
 	s.setErrorLocked(SslHandshakeFailedError, msg)
 	s.mu.Unlock()

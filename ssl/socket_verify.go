@@ -1,6 +1,9 @@
 package ssl
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // socketHooks connects a backend session to its socket.
 type socketHooks struct{ s *Socket }
@@ -52,6 +55,24 @@ func (h socketHooks) VerifyPeer(chain []Certificate, ocsp []byte) error {
 			opts.HostName = host
 		}
 		errs = VerifyChain(chain, opts)
+		if !server && doVerify && cfg.OcspStaplingEnabled() {
+			ocspErrs, resp, err := checkOcsp(ocsp, chain, opts.Roots, time.Now())
+			if err != nil {
+				return err
+			}
+			s.mu.Lock()
+			s.ocspResponses = nil
+			if resp != nil {
+				s.ocspResponses = []OcspResponse{*resp}
+			}
+			s.mu.Unlock()
+			// Qt's order: blacklist, OCSP, host name, chain.
+			i := 0
+			for i < len(errs) && errs[i].Code == CertificateBlacklisted {
+				i++
+			}
+			errs = append(errs[:i], append(ocspErrs, errs[i:]...)...)
+		}
 	}
 
 	if cfg.HandshakeMustInterruptOnError() {
@@ -216,4 +237,12 @@ func (s *Socket) Resume() {
 		s.paused = false
 		s.cond.Broadcast()
 	}
+}
+
+// OcspResponses returns the stapled OCSP response of the handshake, decoded
+// (with OCSP stapling enabled on a client); empty when there was none.
+func (s *Socket) OcspResponses() []OcspResponse {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]OcspResponse(nil), s.ocspResponses...)
 }
