@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // goBackend is the "go" backend: crypto/tls. It cannot do PSK, DHE, sent or
@@ -64,7 +65,7 @@ func invalidUserData(msg string) error { return fmt.Errorf("%w: %s", ErrInvalidU
 var tls13Suites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
 
 // goTLSConfig translates a Configuration into a tls.Config.
-func goTLSConfig(p SessionParams) (*tls.Config, error) {
+func goTLSConfig(p SessionParams, sess *goSession) (*tls.Config, error) {
 	cfg := p.Config
 	minV, maxV, ok := cfg.Protocol().VersionRange()
 	if !ok {
@@ -160,6 +161,9 @@ func goTLSConfig(p SessionParams) (*tls.Config, error) {
 						break
 					}
 				}
+				// No overlap is Qt's NextProtocolNegotiationUnsupported, not
+				// crypto/tls's no_application_protocol abort.
+				sess.alpnNoOverlap.Store(len(hello.SupportedProtos) > 0 && c.NextProtos == nil)
 				return c, nil
 			}
 		}
@@ -192,11 +196,11 @@ func goCertificate(chain []Certificate, key Key, staple []byte) (tls.Certificate
 }
 
 func (goBackend) NewSession(transport net.Conn, p SessionParams) (Session, error) {
-	tc, err := goTLSConfig(p)
+	s := &goSession{hooks: p.Hooks, offered: len(p.Config.AllowedNextProtocols()) > 0, server: p.Server}
+	tc, err := goTLSConfig(p, s)
 	if err != nil {
 		return nil, err
 	}
-	s := &goSession{hooks: p.Hooks, offered: len(p.Config.AllowedNextProtocols()) > 0, server: p.Server}
 	if p.Server {
 		s.conn = tls.Server(transport, tc)
 	} else {
@@ -207,10 +211,11 @@ func (goBackend) NewSession(transport net.Conn, p SessionParams) (Session, error
 
 // goSession is a crypto/tls connection.
 type goSession struct {
-	conn    *tls.Conn
-	hooks   SessionHooks
-	offered bool
-	server  bool
+	conn          *tls.Conn
+	hooks         SessionHooks
+	offered       bool
+	server        bool
+	alpnNoOverlap atomic.Bool
 }
 
 func (s *goSession) Handshake(ctx context.Context) error {
@@ -266,10 +271,12 @@ func (s *goSession) State() SessionState {
 	for _, x := range cs.PeerCertificates {
 		st.PeerChain = append(st.PeerChain, NewCertificate(x))
 	}
-	if cs.NegotiatedProtocol != "" {
+	switch {
+	case cs.NegotiatedProtocol != "":
 		st.ALPNStatus = NextProtocolNegotiationNegotiated
-	} else if s.offered && s.server {
-		st.ALPNStatus = NextProtocolNegotiationNone
+	case s.alpnNoOverlap.Load():
+		// Qt reports no overlap as Unsupported and forces http/1.1.
+		st.ALPNStatus, st.ALPN = NextProtocolNegotiationUnsupported, NextProtocolHttp1_1
 	}
 	return st
 }
