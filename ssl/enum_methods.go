@@ -425,3 +425,21 @@ func (v *SocketOption) UnmarshalText(text []byte) error {
 	}
 	return err
 }
+
+// String returns Qt's enumerator name for v.
+func (v ProxyType) String() string { return proxyTypeNames.name(v) }
+
+// ParseProxyType returns the ProxyType that Qt names s (the decimal value is accepted too).
+func ParseProxyType(s string) (ProxyType, error) { return proxyTypeNames.parse(s) }
+
+// MarshalText encodes v as Qt's enumerator name.
+func (v ProxyType) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText decodes Qt's enumerator name.
+func (v *ProxyType) UnmarshalText(text []byte) error {
+	p, err := ParseProxyType(string(text))
+	if err == nil {
+		*v = p
+	}
+	return err
+}

@@ -34,6 +34,7 @@ type Socket struct {
 
 	config         Configuration
 	peerVerifyName string
+	proxy          Proxy
 	pauseMode      PauseMode
 	readBufferSize int64
 
@@ -564,6 +565,32 @@ func (s *Socket) waitGoroutinesLocked() {
 
 func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 	defer s.wg.Done()
+	s.mu.Lock()
+	px := s.proxy
+	s.mu.Unlock()
+	if px.Type == DefaultProxy {
+		px = ApplicationProxy()
+	}
+	if px.Type != NoProxy {
+		// The proxy resolves the host (SOCKS5 with names, HTTP CONNECT).
+		emit0(&s.disp, &s.ev.hostFound)
+		s.transition(ConnectingState)
+		conn, err := dialThroughProxy(ctx, px, host, port)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			var pe *proxyError
+			if errors.As(err, &pe) {
+				s.fail(pe.kind, pe.msg)
+			} else {
+				s.fail(ProxyProtocolError, err.Error())
+			}
+			return
+		}
+		s.connected(conn)
+		return
+	}
 	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
 	if ctx.Err() != nil {
 		return // aborted
@@ -598,6 +625,11 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 		s.fail(kind, msg)
 		return
 	}
+	s.connected(conn)
+}
+
+// connected continues a connection attempt once the transport is up.
+func (s *Socket) connected(conn net.Conn) {
 	s.mu.Lock()
 	if s.aborted {
 		s.mu.Unlock()

@@ -41,6 +41,7 @@ var enums = []enum{
 	{"DHError", "dhErrorNames", ""},
 	{"NextProtocolNegotiationStatus", "nextProtocolNegotiationStatusNames", ""},
 	{"SocketOption", "socketOptionNames", ""},
+	{"ProxyType", "proxyTypeNames", ""},
 }
 
 func main() {
