@@ -41,6 +41,7 @@ type Socket struct {
 	state      SocketState
 	mode       SslMode
 	encrypted  bool
+	handshaked bool // this connection's handshake completed (even if closed since)
 	flushing   bool // writes still queue while the pre-handshake queue drains
 	autoStart  bool // connectToHostEncrypted: handshake right after connect
 	pendClose  bool // disconnect requested before the handshake finished
@@ -503,7 +504,7 @@ func (s *Socket) fail(kind SocketError, msg string) {
 // IgnoreSslErrors() called before connecting is forgotten, while
 // IgnoreSslErrorList is kept.
 func (s *Socket) initLocked() {
-	s.mode, s.autoStart, s.encrypted, s.flushing = UnencryptedMode, false, false, false
+	s.mode, s.autoStart, s.encrypted, s.flushing, s.handshaked = UnencryptedMode, false, false, false, false
 	s.ignoreAll, s.pendClose, s.aborted, s.paused, s.localClose = false, false, false, false, false
 	s.discardReadBufferLocked()
 	s.readErr = nil
@@ -813,7 +814,7 @@ func (s *Socket) runHandshake() {
 	}
 	s.sessState = st
 	s.peerChain = st.PeerChain
-	s.encrypted, s.flushing = true, true
+	s.encrypted, s.flushing, s.handshaked = true, true, true
 	if len(s.sslErrors) == 0 {
 		s.sslErrors = nil
 	}

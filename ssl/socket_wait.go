@@ -60,7 +60,7 @@ func (s *Socket) WaitForConnectedContext(ctx context.Context) error {
 func (s *Socket) WaitForEncryptedContext(ctx context.Context) error {
 	return s.waitUntil(ctx, func() (bool, error) {
 		switch {
-		case s.encrypted:
+		case s.encrypted || s.handshaked: // encrypted was emitted, whatever happened since
 			return true, nil
 		case s.state == UnconnectedState:
 			return !s.tearing, s.lastErrorLocked()
