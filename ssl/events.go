@@ -206,7 +206,7 @@ func (s *Socket) OnHandshakeInterruptedOnError(fn func(Error)) (remove func()) {
 
 // OnNewSessionTicketReceived subscribes to newSessionTicketReceived.
 func (s *Socket) OnNewSessionTicketReceived(fn func()) (remove func()) {
-	return s.ev.newSessionTicketReceived.add(fn)
+	return s.subscribeLoopEvent(s.ev.newSessionTicketReceived.add(fn))
 }
 
 // OnAlertSent subscribes to alertSent (backends with FeatureAlerts).
@@ -217,7 +217,7 @@ func (s *Socket) OnAlertSent(fn func(level AlertLevel, typ AlertType, descriptio
 // OnAlertReceived subscribes to alertReceived. The go backend reports the
 // fatal alerts it receives; warnings need a backend with FeatureAlerts.
 func (s *Socket) OnAlertReceived(fn func(level AlertLevel, typ AlertType, description string)) (remove func()) {
-	return s.ev.alertReceived.add(fn)
+	return s.subscribeLoopEvent(s.ev.alertReceived.add(fn))
 }
 
 // OnPreSharedKeyAuthenticationRequired subscribes to
@@ -230,30 +230,34 @@ func (s *Socket) OnPreSharedKeyAuthenticationRequired(fn func(*PreSharedKeyAuthe
 func (s *Socket) OnConnected(fn func()) (remove func()) { return s.ev.connected.add(fn) }
 
 // OnDisconnected subscribes to disconnected.
-func (s *Socket) OnDisconnected(fn func()) (remove func()) { return s.ev.disconnected.add(fn) }
+func (s *Socket) OnDisconnected(fn func()) (remove func()) {
+	return s.subscribeLoopEvent(s.ev.disconnected.add(fn))
+}
 
 // OnHostFound subscribes to hostFound: the host name was resolved.
 func (s *Socket) OnHostFound(fn func()) (remove func()) { return s.ev.hostFound.add(fn) }
 
 // OnStateChanged subscribes to stateChanged.
 func (s *Socket) OnStateChanged(fn func(SocketState)) (remove func()) {
-	return s.ev.stateChanged.add(fn)
+	return s.subscribeLoopEvent(s.ev.stateChanged.add(fn))
 }
 
 // OnErrorOccurred subscribes to errorOccurred; ErrorString tells more.
 func (s *Socket) OnErrorOccurred(fn func(SocketError)) (remove func()) {
-	return s.ev.errorOccurred.add(fn)
+	return s.subscribeLoopEvent(s.ev.errorOccurred.add(fn))
 }
 
 // OnReadyRead subscribes to readyRead: new (decrypted) data can be read.
-func (s *Socket) OnReadyRead(fn func()) (remove func()) { return s.ev.readyRead.add(fn) }
+func (s *Socket) OnReadyRead(fn func()) (remove func()) {
+	return s.subscribeLoopEvent(s.ev.readyRead.add(fn))
+}
 
 // OnBytesWritten subscribes to bytesWritten: plaintext bytes handed to TLS.
 func (s *Socket) OnBytesWritten(fn func(int64)) (remove func()) { return s.ev.bytesWritten.add(fn) }
 
 // OnReadChannelFinished subscribes to readChannelFinished: the peer will send no more.
 func (s *Socket) OnReadChannelFinished(fn func()) (remove func()) {
-	return s.ev.readChannelFinished.add(fn)
+	return s.subscribeLoopEvent(s.ev.readChannelFinished.add(fn))
 }
 
 // emit0 posts a parameterless event if anyone listens.
@@ -301,4 +305,12 @@ func emitAlert(d *dispatcher, h *handlers[func(AlertLevel, AlertType, string)], 
 			s.fn(l, t, desc)
 		}
 	})
+}
+
+// subscribeLoopEvent notes a subscriber to an event only the read loop can
+// raise (data, end of stream, errors while idle): the socket switches from
+// direct reads to the loop.
+func (s *Socket) subscribeLoopEvent(remove func()) func() {
+	s.wantLoop()
+	return remove
 }

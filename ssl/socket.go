@@ -60,6 +60,11 @@ type Socket struct {
 	writeMu    sync.Mutex
 	readerUp   bool // a read loop is running
 	stopReader bool // ask the plain read loop to hand over (STARTTLS)
+	// Read mode of an encrypted socket: until something needs Qt's buffered
+	// view (readyRead and other events, BytesAvailable, ReadLine, …), Read
+	// reads the session directly; then the read loop takes over, for good.
+	loopWanted    bool
+	directReaders int
 
 	// Verification.
 	ignoreAll      bool
@@ -80,12 +85,12 @@ type Socket struct {
 	rgen       uint64 // bumped when the buffer is discarded
 	readErr    error  // what Read returns once the buffer is empty
 	readSeq    uint64 // bumped on every chunk, for WaitForReadyRead
+	readyRuns  uint64 // bumped after readyRead handlers ran
 	readDL     time.Time
 	writeDL    time.Time
 
 	// Plaintext written before the handshake finished.
-	wqueue   []byte
-	writeSeq uint64
+	wqueue []byte
 }
 
 // ErrUncleanShutdown is returned by Read when the peer closed the TCP
@@ -829,6 +834,13 @@ func (s *Socket) runHandshake() {
 		s.DisconnectFromHost()
 		return
 	}
+	s.mu.Lock()
+	if !s.loopWantedLocked() || s.aborted || s.readerUp || s.directReaders > 0 {
+		s.mu.Unlock()
+		return // Read reads the session itself until someone needs Qt's view
+	}
+	s.readerUp = true
+	s.mu.Unlock()
 	s.readLoop(sess, true)
 }
 

@@ -145,7 +145,9 @@ func TestBufferedView(t *testing.T) {
 	for client.BytesAvailable() < 25 && time.Now().Before(deadline) {
 		client.WaitForReadyRead(200 * time.Millisecond)
 	}
-	if len(ready) == 0 {
+	select {
+	case <-ready:
+	case <-time.After(5 * time.Second):
 		t.Error("no readyRead")
 	}
 	if !client.CanReadLine() || string(client.Peek(4)) != "line" {

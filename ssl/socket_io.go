@@ -79,7 +79,7 @@ func (s *Socket) readLoop(src io.Reader, encrypted bool) {
 		s.cond.Broadcast()
 		s.mu.Unlock()
 		if n > 0 {
-			emit0(&s.disp, &s.ev.readyRead)
+			s.emitReadyRead()
 		}
 		if err != nil {
 			if !stop {
@@ -166,12 +166,93 @@ func (s *Socket) stopPlainReaderLocked() {
 	_ = raw.SetReadDeadline(s.readDL)
 }
 
-// ensureReaderLocked starts the plain reader for a socket made from a
-// connection, the first time someone reads from it.
+// ensureReaderLocked starts the read loop that Qt's buffered view needs:
+// the plain reader for a socket made from a connection, or, once
+// encrypted, the loop that replaces direct reads (for good).
 func (s *Socket) ensureReaderLocked() {
 	if s.mode == UnencryptedMode && !s.autoStart {
 		s.startPlainReaderLocked()
+		return
 	}
+	s.loopWanted = true
+	s.startEncryptedLoopLocked()
+}
+
+// loopWantedLocked reports whether anything needs the read loop: an
+// explicit use of Qt's view, or subscribers to events only it can raise.
+func (s *Socket) loopWantedLocked() bool {
+	return s.loopWanted || !s.ev.readyRead.empty() || !s.ev.readChannelFinished.empty() ||
+		!s.ev.disconnected.empty() || !s.ev.errorOccurred.empty() || !s.ev.stateChanged.empty() ||
+		!s.ev.alertReceived.empty() || !s.ev.newSessionTicketReceived.empty()
+}
+
+// startEncryptedLoopLocked starts the encrypted read loop if the socket is
+// encrypted, it is not running, and no direct Read is in flight (the last
+// one to finish starts it then).
+func (s *Socket) startEncryptedLoopLocked() {
+	if !s.encrypted || s.readerUp || s.directReaders > 0 || s.aborted || s.readErr != nil || s.sess == nil {
+		return
+	}
+	s.readerUp = true
+	sess, raw := s.sess, s.raw
+	if raw != nil {
+		_ = raw.SetReadDeadline(time.Time{}) // the loop never times out; Read's deadline is ours
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.readLoop(sess, true)
+	}()
+}
+
+// wantLoop is called when a subscriber for a loop-only event arrives.
+func (s *Socket) wantLoop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mode != UnencryptedMode {
+		s.loopWanted = true
+		s.startEncryptedLoopLocked()
+	}
+}
+
+// readDirect reads the session on the caller's goroutine: no hand-off, no
+// copy. Called with s.mu held; returns with it held.
+func (s *Socket) readDirect(p []byte) (int, error) {
+	s.directReaders++
+	sess, raw, dl, tr := s.sess, s.raw, s.readDL, s.tr
+	s.mu.Unlock()
+	if raw != nil && !dl.IsZero() {
+		_ = raw.SetReadDeadline(dl)
+	}
+	n, err := sess.Read(p)
+	if raw != nil && !dl.IsZero() {
+		_ = raw.SetReadDeadline(time.Time{})
+	}
+	if err != nil && !isTimeout(err) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		s.mu.Lock()
+		s.directReaders--
+		s.mu.Unlock()
+		_ = tr
+		s.readEnded(err, true)
+		s.mu.Lock()
+		if n > 0 {
+			return n, nil
+		}
+		if s.readErr != nil {
+			return 0, s.readErr
+		}
+		return 0, err
+	}
+	s.mu.Lock()
+	s.directReaders--
+	if s.directReaders == 0 && s.loopWantedLocked() {
+		s.startEncryptedLoopLocked()
+	}
+	s.cond.Broadcast()
+	if err != nil && n == 0 {
+		return 0, os.ErrDeadlineExceeded
+	}
+	return n, nil
 }
 
 // Read reads (decrypted) data: net.Conn semantics. It blocks until data
@@ -181,7 +262,9 @@ func (s *Socket) ensureReaderLocked() {
 func (s *Socket) Read(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ensureReaderLocked()
+	if s.mode == UnencryptedMode && !s.autoStart {
+		s.startPlainReaderLocked() // plain sockets from a connection read through the loop
+	}
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -203,6 +286,12 @@ func (s *Socket) Read(p []byte) (int, error) {
 		}
 		if s.state == UnconnectedState && !s.readerUp {
 			return 0, net.ErrClosed
+		}
+		if s.encrypted && !s.readerUp && !s.loopWantedLocked() && s.sess != nil {
+			if !s.readDL.IsZero() && !time.Now().Before(s.readDL) {
+				return 0, os.ErrDeadlineExceeded
+			}
+			return s.readDirect(p)
 		}
 		if !s.readDL.IsZero() {
 			d := time.Until(s.readDL)
@@ -293,14 +382,9 @@ func (s *Socket) Write(p []byte) (int, error) {
 }
 
 func (s *Socket) wrote(n int) {
-	if n <= 0 {
-		return
+	if n > 0 {
+		emit1(&s.disp, &s.ev.bytesWritten, int64(n))
 	}
-	s.mu.Lock()
-	s.writeSeq++
-	s.cond.Broadcast()
-	s.mu.Unlock()
-	emit1(&s.disp, &s.ev.bytesWritten, int64(n))
 }
 
 func (s *Socket) writeFailed(err error) error {
@@ -383,6 +467,9 @@ func (s *Socket) SetReadDeadline(t time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.readDL = t
+	if s.directReaders > 0 && s.raw != nil {
+		_ = s.raw.SetReadDeadline(t) // reaches a direct Read in flight
+	}
 	s.cond.Broadcast()
 	return nil
 }
@@ -513,4 +600,21 @@ func (s *Socket) EncryptedBytesToWrite() int64 { return 0 }
 func (s *Socket) discardReadBufferLocked() {
 	s.rpos = s.rend
 	s.rgen++
+}
+
+// emitReadyRead posts readyRead; once its handlers have run it bumps
+// readyRuns, which WaitForReadyRead waits on when there are subscribers.
+func (s *Socket) emitReadyRead() {
+	if s.ev.readyRead.empty() {
+		return
+	}
+	s.disp.post(func() {
+		for _, h := range s.ev.readyRead.load() {
+			h.fn()
+		}
+		s.mu.Lock()
+		s.readyRuns++
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	})
 }

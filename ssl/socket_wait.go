@@ -60,7 +60,9 @@ func (s *Socket) WaitForConnectedContext(ctx context.Context) error {
 func (s *Socket) WaitForEncryptedContext(ctx context.Context) error {
 	return s.waitUntil(ctx, func() (bool, error) {
 		switch {
-		case s.encrypted || s.handshaked: // encrypted was emitted, whatever happened since
+		case s.encrypted && !s.flushing, s.handshaked && !s.encrypted:
+			// encrypted was emitted and the early writes are out (or the
+			// connection has even ended since): later writes go straight out.
 			return true, nil
 		case s.state == UnconnectedState:
 			return !s.tearing, s.lastErrorLocked()
@@ -74,13 +76,14 @@ func (s *Socket) WaitForEncryptedContext(ctx context.Context) error {
 // WaitForReadyReadContext waits until new data arrives.
 func (s *Socket) WaitForReadyReadContext(ctx context.Context) error {
 	s.mu.Lock()
-	seq := s.readSeq
+	seq, runs := s.readSeq, s.readyRuns
 	s.ensureReaderLocked()
 	s.mu.Unlock()
 	return s.waitUntil(ctx, func() (bool, error) {
+		subscribed := !s.ev.readyRead.empty()
 		switch {
-		case s.readSeq != seq:
-			return true, nil
+		case subscribed && s.readyRuns != runs, !subscribed && s.readSeq != seq:
+			return true, nil // with subscribers: after their handlers ran, as Qt's signal
 		case s.readErr != nil:
 			return true, s.readErr
 		case s.state == UnconnectedState:
