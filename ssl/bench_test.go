@@ -5,7 +5,9 @@ import (
 	"crypto/x509"
 	"io"
 	"net"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // Benchmarks come in pairs: ours and raw crypto/tls over the same loopback
@@ -162,5 +164,115 @@ func BenchmarkHandshake(b *testing.B) {
 			c.Close()
 			s.Close()
 		}
+	})
+}
+
+// BenchmarkResumedHandshake measures TLS 1.3 resumptions from a ticket.
+func BenchmarkResumedHandshake(b *testing.B) {
+	p := benchPKI(b)
+	b.Run("sslsocket", func(b *testing.B) {
+		ccfg := p.clientConfig()
+		ccfg.SetSslOption(SslOptionDisableSessionPersistence, false)
+		c, s := pairWith(b, p, ccfg)
+		c.WaitForReadyRead(200 * time.Millisecond) // let the ticket arrive
+		ticket := c.SslConfiguration().SessionTicket()
+		c.Abort()
+		s.Abort()
+		if len(ticket) == 0 {
+			b.Fatal("no ticket")
+		}
+		ccfg.SetSessionTicket(ticket)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			c, s := pairWith(b, p, ccfg)
+			if !c.IsSessionResumed() {
+				b.Fatal("not resumed")
+			}
+			c.Abort()
+			s.Abort()
+		}
+	})
+	b.Run("crypto-tls", func(b *testing.B) {
+		cert := tls.Certificate{Certificate: [][]byte{p.server.Cert.Raw}, PrivateKey: p.server.Key}
+		pool := x509.NewCertPool()
+		pool.AddCert(p.root.Cert)
+		scfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+		ccfg := &tls.Config{RootCAs: pool, ServerName: "localhost", ClientSessionCache: tls.NewLRUClientSessionCache(1)}
+		pair := func() (*tls.Conn, *tls.Conn) {
+			cli, srv := tcpPairB(b)
+			sc, cc := tls.Server(srv, scfg), tls.Client(cli, ccfg)
+			done := make(chan error, 1)
+			go func() { done <- sc.Handshake() }()
+			if err := cc.Handshake(); err != nil {
+				b.Fatal(err)
+			}
+			<-done
+			return cc, sc
+		}
+		c, s := pair()
+		go s.Write([]byte("x")) // the client reads the ticket with it
+		c.Read(make([]byte, 1))
+		c.Close()
+		s.Close()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			c, s := pair()
+			if !c.ConnectionState().DidResume {
+				b.Fatal("not resumed")
+			}
+			c.Close()
+			s.Close()
+		}
+	})
+}
+
+// pairWith is socketPair with a given client configuration.
+func pairWith(b *testing.B, p *testPKI, ccfg Configuration) (*Socket, *Socket) {
+	cli, srv := tcpPairB(b)
+	server := NewSocketFromConn(srv)
+	server.SetSslConfiguration(p.serverConfig(p.server))
+	client := NewSocketFromConn(cli)
+	client.SetSslConfiguration(ccfg)
+	client.SetPeerVerifyName("localhost")
+	server.StartServerEncryption()
+	client.StartClientEncryption()
+	if !client.WaitForEncrypted(5*time.Second) || !server.WaitForEncrypted(5*time.Second) {
+		b.Fatal(client.ErrorString(), server.ErrorString())
+	}
+	return client, server
+}
+
+// BenchmarkIdleConnectionMemory reports the heap and stack held per idle
+// encrypted connection (client and server socket each count as one), over
+// 2,000 pairs = 4,000 connections' worth of sockets.
+func BenchmarkIdleConnectionMemory(b *testing.B) {
+	p := benchPKI(b)
+	const pairs = 2000
+	measure := func(b *testing.B, open func() (io.Closer, io.Closer)) {
+		for i := 0; i < b.N; i++ {
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			var all []io.Closer
+			for j := 0; j < pairs; j++ {
+				c, s := open()
+				all = append(all, c, s)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			used := (after.HeapInuse + after.StackInuse) - (before.HeapInuse + before.StackInuse)
+			b.ReportMetric(float64(used)/float64(2*pairs)/1024, "KiB/conn")
+			for _, c := range all {
+				c.Close()
+			}
+		}
+	}
+	b.Run("sslsocket", func(b *testing.B) {
+		measure(b, func() (io.Closer, io.Closer) { c, s := ourPair(b, p); return c, s })
+	})
+	b.Run("crypto-tls", func(b *testing.B) {
+		measure(b, func() (io.Closer, io.Closer) { c, s := rawTLSPair(b, p); return c, s })
 	})
 }
