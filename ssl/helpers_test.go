@@ -6,6 +6,8 @@ import (
 	"encoding/asn1"
 	"errors"
 	"math/big"
+	"net"
+	"sync"
 	"testing"
 
 	"github.com/sslsocket/sslsocket/internal/pki"
@@ -41,4 +43,49 @@ func mustDHDer(t *testing.T, hexP string, g int64) []byte {
 		t.Fatal(err)
 	}
 	return der
+}
+
+// serveLoopback listens on 127.0.0.1 and runs handle for each connection
+// until the test ends; it returns the port.
+func serveLoopback(t *testing.T, handle func(net.Conn)) uint16 {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				handle(c)
+			}()
+		}
+	}()
+	return uint16(l.Addr().(*net.TCPAddr).Port)
+}
+
+// acceptAll runs serve for every socket srv accepts, closing each after.
+func acceptAll(srv *Server, serve func(*Socket)) {
+	go func() {
+		for {
+			c, err := srv.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				s := c.(*Socket)
+				defer s.Close()
+				serve(s)
+			}()
+		}
+	}()
 }

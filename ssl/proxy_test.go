@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 )
@@ -17,28 +16,7 @@ import (
 // optional username/password authentication (RFC 1929).
 func testSocks5(t *testing.T, user, pass string) uint16 {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				socks5Serve(c, user, pass)
-			}()
-		}
-	}()
-	return uint16(l.Addr().(*net.TCPAddr).Port)
+	return serveLoopback(t, func(c net.Conn) { socks5Serve(c, user, pass) })
 }
 
 func socks5Serve(c net.Conn, user, pass string) {
@@ -102,56 +80,39 @@ func socks5Serve(c net.Conn, user, pass string) {
 // testHTTPProxy is a minimal HTTP CONNECT proxy; status overrides the reply.
 func testHTTPProxy(t *testing.T, status int, user, pass string) uint16 {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return serveLoopback(t, func(c net.Conn) { httpProxyServe(c, status, user, pass) })
+}
+
+func httpProxyServe(c net.Conn, status int, user, pass string) {
+	defer c.Close()
+	req, err := http.ReadRequest(bufio.NewReader(c))
+	if err != nil || req.Method != "CONNECT" {
+		return
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil || req.Method != "CONNECT" {
-					return
-				}
-				if status == -1 {
-					c.Write([]byte("garbage\r\n\r\n"))
-					return
-				}
-				if user != "" {
-					u, p, ok := (&http.Request{Header: http.Header{"Authorization": req.Header["Proxy-Authorization"]}}).BasicAuth()
-					if !ok || u != user || p != pass {
-						c.Write([]byte("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n"))
-						return
-					}
-				}
-				if status != 200 {
-					fmt.Fprintf(c, "HTTP/1.1 %d %s\r\n\r\n", status, http.StatusText(status))
-					return
-				}
-				up, err := net.Dial("tcp", req.Host)
-				if err != nil {
-					c.Write([]byte("HTTP/1.1 502 Bad Gateway\r\n\r\n"))
-					return
-				}
-				defer up.Close()
-				c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
-				go func() { io.Copy(up, c); up.Close() }()
-				io.Copy(c, up)
-			}()
+	if status == -1 {
+		c.Write([]byte("garbage\r\n\r\n"))
+		return
+	}
+	if user != "" {
+		u, p, ok := (&http.Request{Header: http.Header{"Authorization": req.Header["Proxy-Authorization"]}}).BasicAuth()
+		if !ok || u != user || p != pass {
+			c.Write([]byte("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n"))
+			return
 		}
-	}()
-	return uint16(l.Addr().(*net.TCPAddr).Port)
+	}
+	if status != 200 {
+		fmt.Fprintf(c, "HTTP/1.1 %d %s\r\n\r\n", status, http.StatusText(status))
+		return
+	}
+	up, err := net.Dial("tcp", req.Host)
+	if err != nil {
+		c.Write([]byte("HTTP/1.1 502 Bad Gateway\r\n\r\n"))
+		return
+	}
+	defer up.Close()
+	c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+	go func() { io.Copy(up, c); up.Close() }()
+	io.Copy(c, up)
 }
 
 func TestProxies(t *testing.T) {

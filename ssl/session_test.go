@@ -13,15 +13,7 @@ func TestSessionTicketResumption(t *testing.T) {
 	checkNoLeaks(t)
 	p := newTestPKI(t)
 	srv := newTestServer(t, p.serverConfig(p.server))
-	go func() {
-		for {
-			c, err := srv.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); buf := make([]byte, 10); c.Read(buf) }()
-		}
-	}()
+	acceptAll(srv, func(s *Socket) { s.Read(make([]byte, 10)) })
 	port := serverPort(srv)
 
 	// Qt's default disables persistence: no ticket, no event.
@@ -88,19 +80,7 @@ func TestSessionResumptionInterop(t *testing.T) {
 	p := newTestPKI(t)
 	dir := pkiFiles(t, p)
 	srv := newTestServer(t, p.serverConfig(p.server))
-	go func() {
-		for {
-			c, err := srv.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				s := c.(*Socket)
-				defer s.Close()
-				lineEchoServer(s)
-			}()
-		}
-	}()
+	acceptAll(srv, lineEchoServer)
 	sess := filepath.Join(dir, "sess.pem")
 	out := sClient(t, dir, serverPort(srv), "a\n", "-CAfile", "root.pem", "-sess_out", sess)
 	if _, err := os.Stat(sess); err != nil {

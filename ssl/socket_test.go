@@ -92,35 +92,16 @@ func record(s *Socket) *recorder {
 // a server Socket that has started its handshake.
 func startServer(t *testing.T, cfg Configuration, serve func(*Socket)) (port uint16) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			s := NewSocketFromConn(c)
-			s.SetSslConfiguration(cfg)
-			if err := s.StartServerEncryption(); err != nil {
-				c.Close()
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer s.Close()
-				serve(s)
-			}()
+	return serveLoopback(t, func(c net.Conn) {
+		s := NewSocketFromConn(c)
+		s.SetSslConfiguration(cfg)
+		if err := s.StartServerEncryption(); err != nil {
+			c.Close()
+			return
 		}
-	}()
-	return uint16(l.Addr().(*net.TCPAddr).Port)
+		defer s.Close()
+		serve(s)
+	})
 }
 
 // echo serves one encrypted echo session.
