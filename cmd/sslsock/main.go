@@ -4,16 +4,21 @@
 //
 // Usage:
 //
-//	sslsock demo
+//	sslsock connect [flags] HOST:PORT
+//	sslsock serve [flags]
 //	sslsock verify [--host H] [--ca FILE]... [--no-system-ca] [--purpose server|client] [--depth N] [--json] CHAIN.pem
 //	sslsock cert show [--der] FILE
+//	sslsock backends [--json]
+//	sslsock demo
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // usageError is a bad command line: exit status 2.
@@ -23,6 +28,9 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 const usage = `usage:
+  sslsock connect [flags] HOST:PORT     connect, handshake, report, then relay stdin and the socket
+  sslsock serve [flags]                 serve TLS (echo, www, discard, source:N)
+  sslsock backends [--json]             the TLS backends, their protocols, features and ciphers
   sslsock demo                          a tour of certificate verification on a throwaway PKI
   sslsock verify [flags] CHAIN.pem      verify a chain (leaf first) and list every problem
   sslsock cert show [--der] FILE        print each certificate in FILE
@@ -30,12 +38,17 @@ run "sslsock COMMAND --help" for the flags of a command
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runWith(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run executes one command line and returns the exit status: 0 success,
-// 1 the operation failed (e.g. verification found errors), 2 usage error.
+// run executes one command line with no standard input.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWith(context.Background(), args, strings.NewReader(""), stdout, stderr)
+}
+
+// runWith executes one command line and returns the exit status: 0 success,
+// 1 the operation failed (not encrypted, verification errors), 2 usage error.
+func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -43,6 +56,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	var status int
 	switch args[0] {
+	case "connect":
+		status, err = runConnect(args[1:], stdin, stdout, stderr)
+	case "serve":
+		status, err = runServe(ctx, args[1:], stdout, stderr)
+	case "backends":
+		status, err = runBackends(args[1:], stdout, stderr)
 	case "demo":
 		status, err = runDemo(args[1:], stdout)
 	case "verify":

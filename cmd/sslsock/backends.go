@@ -1,0 +1,65 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sslsocket/sslsocket/ssl"
+)
+
+type backendInfo struct {
+	Name      string   `json:"name"`
+	Active    bool     `json:"active"`
+	Version   string   `json:"version"`
+	Protocols []string `json:"protocols"`
+	Features  []string `json:"features"`
+	Classes   []string `json:"classes"`
+	Ciphers   []string `json:"ciphers"`
+}
+
+func runBackends(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := newFlagSet("backends", stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return 2, err
+	}
+	var infos []backendInfo
+	for _, name := range ssl.AvailableBackends() {
+		info := backendInfo{Name: name, Active: name == ssl.ActiveBackend()}
+		for _, p := range ssl.SupportedProtocols(name) {
+			info.Protocols = append(info.Protocols, p.String())
+		}
+		for _, f := range ssl.SupportedFeatures(name) {
+			info.Features = append(info.Features, f.String())
+		}
+		for _, c := range ssl.ImplementedClasses(name) {
+			info.Classes = append(info.Classes, c.String())
+		}
+		if info.Active {
+			info.Version = ssl.SslLibraryVersionString()
+			for _, c := range ssl.SupportedCiphers() {
+				info.Ciphers = append(info.Ciphers, c.Name())
+			}
+		}
+		infos = append(infos, info)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return 0, enc.Encode(infos)
+	}
+	for _, b := range infos {
+		active := ""
+		if b.Active {
+			active = " (active)"
+		}
+		fmt.Fprintf(stdout, "%s%s %s\n  protocols: %s\n  features:  %s\n  classes:   %s\n", b.Name, active, b.Version,
+			strings.Join(b.Protocols, " "), strings.Join(b.Features, " "), strings.Join(b.Classes, " "))
+		if len(b.Ciphers) > 0 {
+			fmt.Fprintf(stdout, "  ciphers:   %s\n", strings.Join(b.Ciphers, " "))
+		}
+	}
+	return 0, nil
+}
