@@ -102,3 +102,39 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+func TestCertNew(t *testing.T) {
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	steps := [][]string{
+		{"cert", "new", "--type", "ca", "--cn", "My CA", "--out", p("ca")},
+		{"cert", "new", "--type", "intermediate", "--issuer-cert", p("ca.pem"), "--issuer-key", p("ca.key"), "--out", p("int")},
+		{"cert", "new", "--type", "leaf", "--san", "example.test,127.0.0.1", "--issuer-cert", p("int.pem"), "--issuer-key", p("int.key"), "--out", p("leaf")},
+		{"cert", "new", "--type", "client", "--key-type", "ed25519", "--issuer-cert", p("ca.pem"), "--issuer-key", p("ca.key"), "--out", p("client")},
+	}
+	for _, args := range steps {
+		if status, out, errb := runCLI(args...); status != 0 {
+			t.Fatalf("%v: %d %s %s", args, status, out, errb)
+		}
+	}
+	chain := append(readAll(t, p("leaf.pem")), readAll(t, p("int.pem"))...)
+	os.WriteFile(p("chain.pem"), chain, 0o644)
+	if status, out, _ := runCLI("verify", "--no-system-ca", "--ca", p("ca.pem"), "--host", "example.test", p("chain.pem")); status != 0 {
+		t.Errorf("the minted chain does not verify:\n%s", out)
+	}
+	if status, _, _ := runCLI("verify", "--no-system-ca", "--ca", p("ca.pem"), "--purpose", "client", p("client.pem")); status != 0 {
+		t.Error("the client certificate does not verify for client auth")
+	}
+	if status, _, _ := runCLI("cert", "new", "--type", "nonsense", "--out", p("x")); status != 2 {
+		t.Error("bad --type")
+	}
+}
+
+func readAll(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
