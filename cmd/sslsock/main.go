@@ -9,6 +9,7 @@
 //	sslsock verify [--host H] [--ca FILE]... [--no-system-ca] [--purpose server|client] [--depth N] [--json] CHAIN.pem
 //	sslsock cert show [--der] FILE
 //	sslsock backends [--json]
+//	sslsock bench [--duration D]
 //	sslsock demo
 package main
 
@@ -31,6 +32,7 @@ const usage = `usage:
   sslsock connect [flags] HOST:PORT     connect, handshake, report, then relay stdin and the socket
   sslsock serve [flags]                 serve TLS (echo, www, discard, source:N)
   sslsock backends [--json]             the TLS backends, their protocols, features and ciphers
+  sslsock bench [--duration 1s]         headline benchmarks against raw crypto/tls, as ratios
   sslsock demo                          a tour of certificate verification on a throwaway PKI
   sslsock verify [flags] CHAIN.pem      verify a chain (leaf first) and list every problem
   sslsock cert show [--der] FILE        print each certificate in FILE
@@ -62,6 +64,8 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		status, err = runServe(ctx, args[1:], stdout, stderr)
 	case "backends":
 		status, err = runBackends(args[1:], stdout, stderr)
+	case "bench":
+		status, err = runBench(args[1:], stdout, stderr)
 	case "demo":
 		status, err = runDemo(args[1:], stdout)
 	case "verify":

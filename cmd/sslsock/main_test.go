@@ -138,3 +138,15 @@ func readAll(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+func TestBench(t *testing.T) {
+	status, out, errb := runCLI("bench", "--duration", "50ms")
+	if status != 0 {
+		t.Fatalf("bench: %d %s", status, errb)
+	}
+	for _, want := range []string{"bulk, 16 KiB writes", "64-byte writes", "ping-pong", "full handshakes", "×"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench table lacks %q:\n%s", want, out)
+		}
+	}
+}
