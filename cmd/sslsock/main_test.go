@@ -96,7 +96,9 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{"verified: no errors", "HostNameMismatch", "CertificateExpired",
 		"UnableToGetLocalIssuerCertificate", "UnableToVerifyFirstCertificate", "SelfSignedCertificate",
-		"all reported errors ignored: true", "still ignored: false"} {
+		"all reported errors ignored: true", "still ignored: false", "handshake: TlsV1_3",
+		"STARTTLS: plain greeting, then encrypted on the same connection: true",
+		"server QueryPeer: accepted true", "server VerifyPeer: accepted false", "resumed true", "MB/s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
