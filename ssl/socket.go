@@ -836,10 +836,16 @@ func (s *Socket) runHandshake() {
 	}
 	s.mu.Lock()
 	if !s.loopWantedLocked() || s.aborted || s.readerUp || s.directReaders > 0 {
+		if !s.readerUp && !s.readDL.IsZero() && s.raw != nil {
+			_ = s.raw.SetReadDeadline(s.readDL) // direct reads honour a deadline set earlier
+		}
 		s.mu.Unlock()
 		return // Read reads the session itself until someone needs Qt's view
 	}
 	s.readerUp = true
+	if s.raw != nil {
+		_ = s.raw.SetReadDeadline(time.Time{}) // the loop never times out; Read's deadline is ours
+	}
 	s.mu.Unlock()
 	s.readLoop(sess, true)
 }

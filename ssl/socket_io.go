@@ -81,6 +81,16 @@ func (s *Socket) readLoop(src io.Reader, encrypted bool) {
 		if n > 0 {
 			s.emitReadyRead()
 		}
+		if err != nil && !stop && encrypted && isTimeout(err) {
+			// A deadline meant for direct reads reached the loop, which has
+			// none of its own: clear it (or every read would time out) and go on.
+			s.mu.Lock()
+			if s.raw != nil {
+				_ = s.raw.SetReadDeadline(time.Time{})
+			}
+			s.mu.Unlock()
+			continue
+		}
 		if err != nil {
 			if !stop {
 				s.readEnded(err, encrypted)
@@ -163,7 +173,7 @@ func (s *Socket) stopPlainReaderLocked() {
 		s.cond.Wait()
 	}
 	s.stopReader = false
-	_ = raw.SetReadDeadline(s.readDL)
+	_ = raw.SetReadDeadline(time.Time{}) // the handshake must not inherit a read deadline
 }
 
 // ensureReaderLocked starts the read loop that Qt's buffered view needs:
@@ -219,15 +229,11 @@ func (s *Socket) wantLoop() {
 // copy. Called with s.mu held; returns with it held.
 func (s *Socket) readDirect(p []byte) (int, error) {
 	s.directReaders++
-	sess, raw, dl, tr := s.sess, s.raw, s.readDL, s.tr
+	sess, tr := s.sess, s.tr
 	s.mu.Unlock()
-	if raw != nil && !dl.IsZero() {
-		_ = raw.SetReadDeadline(dl)
-	}
+	// The connection's read deadline mirrors SetReadDeadline while reads are
+	// direct; concurrent readers share it and never change it themselves.
 	n, err := sess.Read(p)
-	if raw != nil && !dl.IsZero() {
-		_ = raw.SetReadDeadline(time.Time{})
-	}
 	if err != nil && !isTimeout(err) && !errors.Is(err, os.ErrDeadlineExceeded) {
 		s.mu.Lock()
 		s.directReaders--
@@ -467,8 +473,8 @@ func (s *Socket) SetReadDeadline(t time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.readDL = t
-	if s.directReaders > 0 && s.raw != nil {
-		_ = s.raw.SetReadDeadline(t) // reaches a direct Read in flight
+	if s.encrypted && !s.readerUp && s.raw != nil {
+		_ = s.raw.SetReadDeadline(t) // direct reads: the connection carries the deadline
 	}
 	s.cond.Broadcast()
 	return nil

@@ -312,10 +312,10 @@ func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, 
 	defer cancel()
 	if *starttls != "" {
 		if err := sock.WaitForConnectedContext(ctx); err != nil {
-			return finishConnect(stdout, stderr, sock, &rep, &mu, *asJSON, err)
+			return finishConnect(stdout, stderr, sock, nil, &rep, &mu, *asJSON, err)
 		}
 		if err := startTLS(sock, *starttls, host); err != nil {
-			return finishConnect(stdout, stderr, sock, &rep, &mu, *asJSON, err)
+			return finishConnect(stdout, stderr, sock, nil, &rep, &mu, *asJSON, err)
 		}
 	}
 	if interactive {
@@ -334,6 +334,10 @@ func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, 
 		}()
 	}
 	err = sock.WaitForEncryptedContext(ctx)
+	var snap *sessionSnapshot
+	if err == nil { // the report describes the handshake, even if the peer closes later
+		snap = &sessionSnapshot{cfg: sock.SslConfiguration(), resumed: sock.IsSessionResumed(), ocsp: sock.OcspResponses()}
+	}
 	if err == nil && *send != "" {
 		sock.Write([]byte(sendEscapes.Replace(*send)))
 		buf := make([]byte, 64<<10)
@@ -359,7 +363,7 @@ func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, 
 			}
 		}
 	}
-	status, ferr := finishConnect(stdout, stderr, sock, &rep, &mu, *asJSON, err)
+	status, ferr := finishConnect(stdout, stderr, sock, snap, &rep, &mu, *asJSON, err)
 	if status == 0 && !*asJSON && *send == "" {
 		_ = sock.SetReadDeadline(time.Time{})
 		relay(sock, stdin, stdout)
@@ -370,19 +374,29 @@ func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, 
 // sendEscapes turns the escapes a shell user types into bytes.
 var sendEscapes = strings.NewReplacer(`\r`, "\r", `\n`, "\n", `\t`, "\t", `\\`, `\`)
 
-// finishConnect fills the report from the socket and prints it.
-func finishConnect(stdout, stderr io.Writer, sock *ssl.Socket, rep *connectReport, mu *sync.Mutex, asJSON bool, err error) (int, error) {
+// sessionSnapshot is the socket's state right after the handshake.
+type sessionSnapshot struct {
+	cfg     ssl.Configuration
+	resumed bool
+	ocsp    []ssl.OcspResponse
+}
+
+// finishConnect fills the report from the snapshot (or the socket) and prints it.
+func finishConnect(stdout, stderr io.Writer, sock *ssl.Socket, snap *sessionSnapshot, rep *connectReport, mu *sync.Mutex, asJSON bool, err error) (int, error) {
 	mu.Lock()
 	defer mu.Unlock()
-	cfg := sock.SslConfiguration()
-	rep.Encrypted = err == nil && sock.IsEncrypted()
+	if snap == nil {
+		snap = &sessionSnapshot{cfg: sock.SslConfiguration(), resumed: sock.IsSessionResumed(), ocsp: sock.OcspResponses()}
+	}
+	cfg := snap.cfg
+	rep.Encrypted = err == nil // the handshake completed (the peer may have closed since)
 	rep.Protocol = cfg.SessionProtocol().String()
 	c := cfg.SessionCipher()
 	rep.Cipher = jsonCipher{c.Name(), c.ProtocolString(), c.KeyExchangeMethod(), c.AuthenticationMethod(), c.EncryptionMethod(), c.UsedBits(), c.SupportedBits()}
 	rep.ALPN = jsonALPN{cfg.NextNegotiatedProtocol(), cfg.NextProtocolNegotiationStatus().String()}
-	rep.Resumed = sock.IsSessionResumed()
+	rep.Resumed = snap.resumed
 	rep.PeerChain = toJSONChain(cfg.PeerCertificateChain())
-	for _, r := range sock.OcspResponses() {
+	for _, r := range snap.ocsp {
 		rep.OCSP = append(rep.OCSP, jsonOCSP{r.CertificateStatus.String(), r.RevocationReason.String()})
 	}
 	if !rep.Encrypted {

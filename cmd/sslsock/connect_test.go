@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -260,23 +261,13 @@ func TestServeAgainstOpenSSLClient(t *testing.T) {
 
 // syncWriter serialises writes from several goroutines.
 type syncWriter struct {
-	mu chanMutex
+	mu sync.Mutex
 	w  *bytes.Buffer
 }
 
-type chanMutex struct{ ch chan struct{} }
-
-func (m *chanMutex) lock() {
-	if m.ch == nil {
-		m.ch = make(chan struct{}, 1)
-	}
-	m.ch <- struct{}{}
-}
-func (m *chanMutex) unlock() { <-m.ch }
-
 func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.lock()
-	defer s.mu.unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
 
