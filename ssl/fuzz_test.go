@@ -115,3 +115,22 @@ func FuzzCheckOcsp(f *testing.F) {
 		}
 	})
 }
+
+func FuzzKeySniffer(f *testing.F) {
+	f.Add([]byte{22, 3, 3, 0, 4, 2, 0, 0, 0})
+	f.Add([]byte{22, 3, 3, 0, 8, 12, 0, 0, 4, 3, 0, 29, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var k keySniffer
+		for len(data) > 0 { // in uneven pieces, as TCP delivers
+			n := 1 + int(data[0])%17
+			if n > len(data) {
+				n = len(data)
+			}
+			k.feed(data[:n])
+			data = data[n:]
+		}
+		if !k.key.IsNull() && k.key.Type() != PublicKey {
+			t.Fatal("not a public key")
+		}
+	})
+}

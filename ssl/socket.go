@@ -745,6 +745,9 @@ func (s *Socket) startEncryption(server bool) error {
 	s.encrypted = false
 	s.autoStart = true
 	s.tr = &transport{Conn: s.raw, prefix: prefix, s: s}
+	if !server {
+		s.tr.sniff = &keySniffer{}
+	}
 	sni := s.sniNameLocked()
 	params := SessionParams{Server: server, Config: s.config.Clone(), ServerName: sni, Hooks: socketHooks{s}}
 	s.mu.Unlock()
@@ -816,6 +819,10 @@ func (s *Socket) runHandshake() {
 	if s.aborted {
 		s.mu.Unlock()
 		return
+	}
+	if st.EphemeralKey.IsNull() && s.tr != nil && s.tr.sniff != nil {
+		st.EphemeralKey = s.tr.sniff.key
+		s.tr.sniff = nil // the handshake is over; nothing more to watch
 	}
 	s.sessState = st
 	s.peerChain = st.PeerChain
@@ -1017,8 +1024,9 @@ type transport struct {
 	s        *Socket
 	prefix   []byte
 	rawEOF   atomic.Bool
-	pending  []byte // record bytes accepted but not yet sent
-	timedOut bool   // a write deadline passed during the current Socket.Write
+	pending  []byte      // record bytes accepted but not yet sent
+	timedOut bool        // a write deadline passed during the current Socket.Write
+	sniff    *keySniffer // client side: finds the server's ephemeral key
 }
 
 // Read returns replayed bytes first, then the connection's.
@@ -1031,6 +1039,12 @@ func (t *transport) Read(p []byte) (int, error) {
 	n, err := t.Conn.Read(p)
 	if err == io.EOF {
 		t.rawEOF.Store(true)
+	}
+	if t.sniff != nil && n > 0 {
+		t.sniff.feed(p[:n])
+		if t.sniff.done {
+			t.sniff.raw, t.sniff.hs = nil, nil
+		}
 	}
 	return n, err
 }
