@@ -254,7 +254,7 @@ func TestServeAgainstOpenSSLClient(t *testing.T) {
 		}
 		events = append(events, ev["event"].(string))
 	}
-	if strings.Join(events, " ") != "identity listening encrypted closed stopped" {
+	if strings.Join(events, " ") != "identity listening accepted encrypted closed stopped" {
 		t.Errorf("events %v", events)
 	}
 }

@@ -93,6 +93,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	}
 	srv.SetHandshakeTimeout(*hsTimeout)
 	srv.SetMaxPendingConnections(*maxConns)
+	srv.OnStartedEncryptionHandshake(func(s *ssl.Socket) { out.event("accepted", s, nil) })
 	srv.OnSslErrors(func(s *ssl.Socket, errs []ssl.Error) {
 		out.event("sslErrors", s, map[string]any{"errors": toJSONErrors(errs)})
 	})
