@@ -47,6 +47,25 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep["received"] != "cba\n" {
 		t.Errorf("connect: exit %d\n%s", code, out)
 	}
+	// On a terminal, certificate errors lead to Qt's question: continue only on yes.
+	if script, err := exec.LookPath("script"); err == nil {
+		for _, answer := range []string{"y", "n"} {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			cmd := exec.CommandContext(ctx, script, "-qec", fmt.Sprintf("%s connect --no-system-ca localhost:%d", bin, port), "/dev/null")
+			cmd.Stdin = strings.NewReader(answer + "\n")
+			out, _ := cmd.CombinedOutput()
+			cancel()
+			text := string(out)
+			if !strings.Contains(text, "Continue anyway? [y/N]") {
+				t.Errorf("answer %s: no question asked:\n%s", answer, text)
+			}
+			if encrypted := strings.Contains(text, "encrypted: TlsV1_3"); encrypted != (answer == "y") {
+				t.Errorf("answer %s: encrypted %v:\n%s", answer, encrypted, text)
+			}
+		}
+	} else {
+		t.Fatal("the script command (util-linux) is required to test the terminal question")
+	}
 	// A key encrypted with another passphrase.
 	c := pki.MustSelfSigned(pki.Spec{CommonName: "client"})
 	enc, err := ssl.NewKey(c.Key).ToPem([]byte("right"))
