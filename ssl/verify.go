@@ -67,13 +67,21 @@ func VerifyChain(chain []Certificate, opts VerifyOptions) []Error {
 	if v == nil {
 		return []Error{{Code: UnspecifiedError}}
 	}
+	if cleanChains.lookup(v) {
+		return nil // verified clean before, with the very same inputs
+	}
 	errs := v.enumerate()
 	if len(errs) == 0 && v.pathFound && v.hostOK {
 		// crypto/x509 found a valid path (host aside) and its host check
 		// passed: its full verification would accept too.
+		cleanChains.store(v)
 		return nil
 	}
-	return append(errs, v.safetyNet(errs)...)
+	errs = append(errs, v.safetyNet(errs)...)
+	if len(errs) == 0 {
+		cleanChains.store(v)
+	}
+	return errs
 }
 
 // verification holds one run of the verifier.
