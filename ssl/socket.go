@@ -91,6 +91,11 @@ type Socket struct {
 
 	// Plaintext written before the handshake finished.
 	wqueue []byte
+	wspare []byte // the other half of the write double buffer
+	// Burst detection for write coalescing.
+	lastWriteEnd   int64 // UnixNano when the last write or flush finished
+	readSinceWrite bool
+	writeErr       error // a flusher's write failure, reported by later writes
 }
 
 // ErrUncleanShutdown is returned by Read when the peer closed the TCP
@@ -512,7 +517,7 @@ func (s *Socket) initLocked() {
 	s.mode, s.autoStart, s.encrypted, s.flushing, s.handshaked = UnencryptedMode, false, false, false, false
 	s.ignoreAll, s.pendClose, s.aborted, s.paused, s.localClose = false, false, false, false, false
 	s.discardReadBufferLocked()
-	s.readErr = nil
+	s.readErr, s.writeErr, s.lastWriteEnd = nil, nil, 0
 	s.wqueue = s.wqueue[:0]
 	s.peerChain, s.sslErrors, s.sessState, s.ocspResponses = nil, nil, SessionState{}, nil
 	s.errKind, s.errString = UnknownSocketError, ""

@@ -3,6 +3,7 @@ package ssl
 import (
 	"bytes"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -397,5 +398,53 @@ func TestSocketOptions(t *testing.T) {
 	}
 	if err := NewSocket().SetSocketOption(LowDelayOption, 1); err == nil {
 		t.Error("options on an unconnected socket")
+	}
+}
+
+// TestCoalescedWrites: a burst of small writes is coalesced, yet arrives
+// complete and in order; Close sends what is queued before close_notify;
+// a failure while flushing is reported by a later Write.
+func TestCoalescedWrites(t *testing.T) {
+	checkNoLeaks(t)
+	p := newTestPKI(t)
+	client, server, err := socketPair(t, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	const n = 20000
+	got := make(chan []byte, 1)
+	go func() { b, _ := io.ReadAll(server); got <- b }()
+	var want bytes.Buffer
+	for i := range n {
+		msg := []byte(strings.Repeat(string(rune('a'+i%26)), 1+i%60) + "\n")
+		want.Write(msg)
+		if _, err := client.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client.Close()
+	if b := <-got; !bytes.Equal(b, want.Bytes()) {
+		t.Fatalf("received %d bytes, want %d (in order)", len(b), want.Len())
+	}
+
+	// A peer that resets: the error surfaces on a later write.
+	c2, s2, err := socketPair(t, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	s2.mu.Lock()
+	raw := s2.raw.(*net.TCPConn)
+	s2.mu.Unlock()
+	raw.SetLinger(0)
+	s2.Abort()
+	raw.Close()
+	var werr error
+	for i := 0; i < 100000 && werr == nil; i++ {
+		_, werr = c2.Write(make([]byte, 64))
+	}
+	if werr == nil {
+		t.Error("writes to a reset connection never failed")
 	}
 }

@@ -10,6 +10,14 @@ import (
 	"time"
 )
 
+// burstGap is how soon after the previous write a write counts as part of
+// a burst (and is coalesced rather than sent on its own).
+const burstGap = 50 * time.Microsecond
+
+// coalesceBelow: writes this large already fill records; they are not
+// queued for coalescing (unless a flush is under way, to keep the order).
+const coalesceBelow = 8 << 10
+
 // readChunk is how much the read loop asks the engine for at a time.
 const readChunk = 16 << 10
 
@@ -268,6 +276,7 @@ func (s *Socket) readDirect(p []byte) (int, error) {
 func (s *Socket) Read(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.readSinceWrite = true
 	if s.mode == UnencryptedMode && !s.autoStart {
 		s.startPlainReaderLocked() // plain sockets from a connection read through the loop
 	}
@@ -336,6 +345,12 @@ func (s *Socket) WriteByte(c byte) error {
 // after it; the queue is bounded, and a writer blocks beyond 1 MiB.
 func (s *Socket) Write(p []byte) (int, error) {
 	s.mu.Lock()
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		if !s.writeDL.IsZero() && !time.Now().Before(s.writeDL) {
 			// Refuse before the engine sees anything: crypto/tls treats a
@@ -347,14 +362,40 @@ func (s *Socket) Write(p []byte) (int, error) {
 			s.mu.Unlock()
 			return 0, net.ErrClosed
 		}
-		queue := s.autoStart && (!s.encrypted || s.flushing) || (s.mode != UnencryptedMode && !s.encrypted)
+		// A burst: this write follows the previous one at once, with no read
+		// in between. It joins a queue that a flusher sends as full records
+		// (coalescing); a lone write, or one answering a read, goes out now.
+		burst := s.encrypted && len(p) < coalesceBelow && !s.readSinceWrite && s.lastWriteEnd != 0 &&
+			time.Since(time.Unix(0, s.lastWriteEnd)) < burstGap
+		queue := s.autoStart && (!s.encrypted || s.flushing) || (s.mode != UnencryptedMode && !s.encrypted) ||
+			(s.encrypted && (s.flushing || burst))
 		if !queue {
 			break
 		}
+		if s.writeErr != nil {
+			err := s.writeErr
+			s.mu.Unlock()
+			return 0, err
+		}
 		if len(s.wqueue) < maxWriteQueue || len(p) == 0 {
 			s.wqueue = append(s.wqueue, p...)
+			if s.encrypted && !s.flushing {
+				s.flushing = true
+				s.wg.Add(1)
+				go func() {
+					defer s.wg.Done()
+					s.flushQueue()
+				}()
+			}
 			s.mu.Unlock()
 			return len(p), nil
+		}
+		if !s.writeDL.IsZero() && timer == nil {
+			timer = time.AfterFunc(time.Until(s.writeDL), func() {
+				s.mu.Lock()
+				s.cond.Broadcast()
+				s.mu.Unlock()
+			})
 		}
 		s.cond.Wait()
 	}
@@ -376,6 +417,11 @@ func (s *Socket) Write(p []byte) (int, error) {
 		timedOut, tr.timedOut = true, false
 	}
 	s.writeMu.Unlock()
+	if tr != nil {
+		s.mu.Lock()
+		s.lastWriteEnd, s.readSinceWrite = time.Now().UnixNano(), false
+		s.mu.Unlock()
+	}
 	s.wrote(n)
 	if err != nil {
 		return n, s.writeFailed(err)
@@ -411,28 +457,53 @@ func (s *Socket) writeFailed(err error) error {
 	return err
 }
 
-// flushQueue sends the plaintext written before the handshake completed.
+// flushQueue sends queued plaintext: the writes made before the handshake
+// completed, and bursts. Batches are taken under writeMu, so that several
+// flushers (the burst flusher, a graceful close) keep the order.
 func (s *Socket) flushQueue() {
 	for {
+		s.writeMu.Lock()
 		s.mu.Lock()
 		if len(s.wqueue) == 0 || !s.encrypted || s.aborted {
 			s.wqueue = s.wqueue[:0]
 			s.flushing = false
+			s.lastWriteEnd = time.Now().UnixNano()
 			s.cond.Broadcast()
 			s.mu.Unlock()
+			s.writeMu.Unlock()
 			return
 		}
 		data := s.wqueue
-		s.wqueue = nil
-		sess := s.sess
+		s.wqueue, s.wspare = s.wspare[:0], nil // double-buffered: no allocation per batch
+		sess, tr := s.sess, s.tr
 		s.cond.Broadcast()
 		s.mu.Unlock()
-		s.writeMu.Lock()
+		if tr != nil {
+			tr.timedOut = false
+		}
 		n, err := sess.Write(data)
+		timedOut := tr != nil && tr.timedOut
 		s.writeMu.Unlock()
+		s.mu.Lock()
+		s.wspare = data[:0]
+		s.mu.Unlock()
 		s.wrote(n)
 		if err != nil {
+			s.mu.Lock()
+			s.writeErr = err
+			s.flushing = false
+			s.cond.Broadcast()
+			s.mu.Unlock()
 			s.writeFailed(err)
+			return
+		}
+		if timedOut {
+			// The rest waits in the transport for the next write after the
+			// deadline is moved; writers see the deadline themselves.
+			s.mu.Lock()
+			s.flushing = false
+			s.cond.Broadcast()
+			s.mu.Unlock()
 			return
 		}
 	}
