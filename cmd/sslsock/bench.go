@@ -92,29 +92,20 @@ func (e *benchEnv) tcpPair() (net.Conn, net.Conn, error) {
 
 // pair returns an encrypted client and server: ours or raw crypto/tls.
 func (e *benchEnv) pair(ours bool) (io.ReadWriteCloser, io.ReadWriteCloser, error) {
-	cli, srv, err := e.tcpPair()
-	if err != nil {
-		return nil, nil, err
-	}
 	if ours {
 		var scfg, ccfg ssl.Configuration
 		scfg.SetLocalCertificate(ssl.NewCertificate(e.leaf.Cert))
 		scfg.SetPrivateKey(ssl.NewKey(e.leaf.Key))
 		ccfg.SetCaCertificates([]ssl.Certificate{ssl.NewCertificate(e.root.Cert)})
-		s, c := ssl.NewSocketFromConn(srv), ssl.NewSocketFromConn(cli)
-		s.SetSslConfiguration(scfg)
-		c.SetSslConfiguration(ccfg)
-		c.SetPeerVerifyName("localhost")
-		if err := s.StartServerEncryption(); err != nil {
+		c, s, err := demoPair(ccfg, scfg, false)
+		if err != nil {
 			return nil, nil, err
-		}
-		if err := c.StartClientEncryption(); err != nil {
-			return nil, nil, err
-		}
-		if !c.WaitForEncrypted(10*time.Second) || !s.WaitForEncrypted(10*time.Second) {
-			return nil, nil, fmt.Errorf("handshake: %s", c.ErrorString())
 		}
 		return c, s, nil
+	}
+	cli, srv, err := e.tcpPair()
+	if err != nil {
+		return nil, nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(e.root.Cert)
