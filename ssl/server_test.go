@@ -131,7 +131,7 @@ func TestServerForwardsEventsAndDropsNonTLS(t *testing.T) {
 func openFDs(t *testing.T) int {
 	entries, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		t.Skip("no /proc/self/fd")
+		t.Fatalf("counting descriptors needs /proc/self/fd (Linux): %v", err)
 	}
 	return len(entries)
 }
