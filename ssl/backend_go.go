@@ -196,7 +196,7 @@ func goCertificate(chain []Certificate, key Key, staple []byte) (tls.Certificate
 }
 
 func (goBackend) NewSession(transport net.Conn, p SessionParams) (Session, error) {
-	s := &goSession{hooks: p.Hooks, offered: len(p.Config.AllowedNextProtocols()) > 0, server: p.Server}
+	s := &goSession{hooks: p.Hooks}
 	tc, err := goTLSConfig(p, s)
 	if err != nil {
 		return nil, err
@@ -213,8 +213,6 @@ func (goBackend) NewSession(transport net.Conn, p SessionParams) (Session, error
 type goSession struct {
 	conn          *tls.Conn
 	hooks         SessionHooks
-	offered       bool
-	server        bool
 	alpnNoOverlap atomic.Bool
 }
 

@@ -1,7 +1,6 @@
 package ssl
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,7 +111,7 @@ func TestSessionResumptionInterop(t *testing.T) {
 		select {
 		case <-got:
 		case <-time.After(5 * time.Second):
-			t.Fatal(fmt.Sprintf("connection %d: no ticket from s_server", i))
+			t.Fatalf("connection %d: no ticket from s_server", i)
 		}
 		ticket = s.SslConfiguration().SessionTicket()
 		s.Close()

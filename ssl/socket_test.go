@@ -63,15 +63,6 @@ func (r *recorder) list() []string {
 	return append([]string(nil), r.events...)
 }
 
-func (r *recorder) has(ev string) bool {
-	for _, e := range r.list() {
-		if e == ev {
-			return true
-		}
-	}
-	return false
-}
-
 // record subscribes to the lifecycle events (data events are left out to
 // keep the sequences deterministic).
 func record(s *Socket) *recorder {
