@@ -93,8 +93,8 @@ type Socket struct {
 	wqueue []byte
 	wspare []byte // the other half of the write double buffer
 	// Burst detection for write coalescing.
-	lastWriteEnd   int64 // UnixNano when the last write or flush finished
-	readSinceWrite bool
+	lastWriteEnd   atomic.Int64 // UnixNano when the last write or flush finished
+	readSinceWrite atomic.Bool
 	writeErr       error // a flusher's write failure, reported by later writes
 }
 
@@ -517,7 +517,8 @@ func (s *Socket) initLocked() {
 	s.mode, s.autoStart, s.encrypted, s.flushing, s.handshaked = UnencryptedMode, false, false, false, false
 	s.ignoreAll, s.pendClose, s.aborted, s.paused, s.localClose = false, false, false, false, false
 	s.discardReadBufferLocked()
-	s.readErr, s.writeErr, s.lastWriteEnd = nil, nil, 0
+	s.readErr, s.writeErr = nil, nil
+	s.lastWriteEnd.Store(0)
 	s.wqueue = s.wqueue[:0]
 	s.peerChain, s.sslErrors, s.sessState, s.ocspResponses = nil, nil, SessionState{}, nil
 	s.errKind, s.errString = UnknownSocketError, ""

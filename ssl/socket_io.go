@@ -196,13 +196,9 @@ func (s *Socket) ensureReaderLocked() {
 	s.startEncryptedLoopLocked()
 }
 
-// loopWantedLocked reports whether anything needs the read loop: an
-// explicit use of Qt's view, or subscribers to events only it can raise.
-func (s *Socket) loopWantedLocked() bool {
-	return s.loopWanted || !s.ev.readyRead.empty() || !s.ev.readChannelFinished.empty() ||
-		!s.ev.disconnected.empty() || !s.ev.errorOccurred.empty() || !s.ev.stateChanged.empty() ||
-		!s.ev.alertReceived.empty() || !s.ev.newSessionTicketReceived.empty()
-}
+// loopWantedLocked reports whether anything needed the read loop: a use of
+// Qt's view, or a subscriber to an event only it can raise (sticky).
+func (s *Socket) loopWantedLocked() bool { return s.loopWanted }
 
 // startEncryptedLoopLocked starts the encrypted read loop if the socket is
 // encrypted, it is not running, and no direct Read is in flight (the last
@@ -227,8 +223,8 @@ func (s *Socket) startEncryptedLoopLocked() {
 func (s *Socket) wantLoop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loopWanted = true // also for a later handshake
 	if s.mode != UnencryptedMode {
-		s.loopWanted = true
 		s.startEncryptedLoopLocked()
 	}
 }
@@ -274,9 +270,9 @@ func (s *Socket) readDirect(p []byte) (int, error) {
 // ErrUncleanShutdown when the TCP connection ended without it), an error,
 // or the read deadline (os.ErrDeadlineExceeded).
 func (s *Socket) Read(p []byte) (int, error) {
+	s.readSinceWrite.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.readSinceWrite = true
 	if s.mode == UnencryptedMode && !s.autoStart {
 		s.startPlainReaderLocked() // plain sockets from a connection read through the loop
 	}
@@ -365,8 +361,9 @@ func (s *Socket) Write(p []byte) (int, error) {
 		// A burst: this write follows the previous one at once, with no read
 		// in between. It joins a queue that a flusher sends as full records
 		// (coalescing); a lone write, or one answering a read, goes out now.
-		burst := s.encrypted && len(p) < coalesceBelow && !s.readSinceWrite && s.lastWriteEnd != 0 &&
-			time.Since(time.Unix(0, s.lastWriteEnd)) < burstGap
+		last := s.lastWriteEnd.Load()
+		burst := s.encrypted && len(p) < coalesceBelow && !s.readSinceWrite.Load() && last != 0 &&
+			time.Since(time.Unix(0, last)) < burstGap
 		queue := s.autoStart && (!s.encrypted || s.flushing) || (s.mode != UnencryptedMode && !s.encrypted) ||
 			(s.encrypted && (s.flushing || burst))
 		if !queue {
@@ -418,9 +415,8 @@ func (s *Socket) Write(p []byte) (int, error) {
 	}
 	s.writeMu.Unlock()
 	if tr != nil {
-		s.mu.Lock()
-		s.lastWriteEnd, s.readSinceWrite = time.Now().UnixNano(), false
-		s.mu.Unlock()
+		s.lastWriteEnd.Store(time.Now().UnixNano())
+		s.readSinceWrite.Store(false)
 	}
 	s.wrote(n)
 	if err != nil {
@@ -461,13 +457,17 @@ func (s *Socket) writeFailed(err error) error {
 // completed, and bursts. Batches are taken under writeMu, so that several
 // flushers (the burst flusher, a graceful close) keep the order.
 func (s *Socket) flushQueue() {
+	wroteAny := false
 	for {
 		s.writeMu.Lock()
 		s.mu.Lock()
 		if len(s.wqueue) == 0 || !s.encrypted || s.aborted {
 			s.wqueue = s.wqueue[:0]
 			s.flushing = false
-			s.lastWriteEnd = time.Now().UnixNano()
+			if wroteAny { // a burst continues only after real writes
+				s.lastWriteEnd.Store(time.Now().UnixNano())
+				s.readSinceWrite.Store(false)
+			}
 			s.cond.Broadcast()
 			s.mu.Unlock()
 			s.writeMu.Unlock()
@@ -482,6 +482,7 @@ func (s *Socket) flushQueue() {
 			tr.timedOut = false
 		}
 		n, err := sess.Write(data)
+		wroteAny = true
 		timedOut := tr != nil && tr.timedOut
 		s.writeMu.Unlock()
 		s.mu.Lock()
