@@ -362,10 +362,12 @@ func (s *Socket) Write(p []byte) (int, error) {
 		// in between. It joins a queue that a flusher sends as full records
 		// (coalescing); a lone write, or one answering a read, goes out now.
 		last := s.lastWriteEnd.Load()
-		burst := s.encrypted && len(p) < coalesceBelow && !s.readSinceWrite.Load() && last != 0 &&
+		// With a write deadline the caller wants to know that the write
+		// completed in time: no coalescing then.
+		burst := s.encrypted && len(p) < coalesceBelow && s.writeDL.IsZero() && !s.readSinceWrite.Load() && last != 0 &&
 			time.Since(time.Unix(0, last)) < burstGap
 		queue := s.autoStart && (!s.encrypted || s.flushing) || (s.mode != UnencryptedMode && !s.encrypted) ||
-			(s.encrypted && (s.flushing || burst))
+			(s.encrypted && (s.flushing || burst || len(s.wqueue) > 0)) // never overtake queued data
 		if !queue {
 			break
 		}
