@@ -75,7 +75,8 @@ func runBench(args []string, stdout, stderr io.Writer) (int, error) {
 	return 0, nil
 }
 
-func (e *benchEnv) tcpPair() (net.Conn, net.Conn, error) {
+// loopbackPair returns both ends of a new loopback TCP connection.
+func loopbackPair() (client, server net.Conn, err error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
@@ -103,7 +104,7 @@ func (e *benchEnv) pair(ours bool) (io.ReadWriteCloser, io.ReadWriteCloser, erro
 		}
 		return c, s, nil
 	}
-	cli, srv, err := e.tcpPair()
+	cli, srv, err := loopbackPair()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"time"
 
 	"github.com/sslsocket/sslsocket/internal/pki"
@@ -157,18 +156,10 @@ func demoSockets(w io.Writer, root, inter, leaf *pki.Cert) error {
 // demoPair connects a client and a server Socket over loopback, optionally
 // after a plain-text STARTTLS exchange.
 func demoPair(client, server ssl.Configuration, starttls bool) (*ssl.Socket, *ssl.Socket, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	raw, srvConn, err := loopbackPair()
 	if err != nil {
 		return nil, nil, err
 	}
-	defer l.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() { c, _ := l.Accept(); accepted <- c }()
-	raw, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		return nil, nil, err
-	}
-	srvConn := <-accepted
 	cli, srv := ssl.NewSocketFromConn(raw), ssl.NewSocketFromConn(srvConn)
 	cli.SetSslConfiguration(client)
 	cli.SetPeerVerifyName("localhost")
