@@ -179,12 +179,7 @@ func TestStartTLSWithBufferedBytes(t *testing.T) {
 func TestReadBufferBackPressure(t *testing.T) {
 	checkNoLeaks(t)
 	p := newTestPKI(t)
-	client, server, err := socketPair(t, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	defer server.Close()
+	client, server := mustPair(t, p)
 	const limit = 64 << 10
 	client.SetReadBufferSize(limit)
 	total := 8 << 20
@@ -371,12 +366,7 @@ func TestInvalidUserData(t *testing.T) {
 func TestSocketOptions(t *testing.T) {
 	checkNoLeaks(t)
 	p := newTestPKI(t)
-	client, server, err := socketPair(t, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	defer server.Close()
+	client, _ := mustPair(t, p)
 	if v, err := client.SocketOption(LowDelayOption); err != nil || v == 0 {
 		t.Errorf("low delay must be on by default: %d %v", v, err)
 	}
@@ -407,11 +397,7 @@ func TestSocketOptions(t *testing.T) {
 func TestCoalescedWrites(t *testing.T) {
 	checkNoLeaks(t)
 	p := newTestPKI(t)
-	client, server, err := socketPair(t, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
+	client, server := mustPair(t, p)
 	const n = 20000
 	got := make(chan []byte, 1)
 	go func() { b, _ := io.ReadAll(server); got <- b }()
@@ -429,11 +415,7 @@ func TestCoalescedWrites(t *testing.T) {
 	}
 
 	// A peer that resets: the error surfaces on a later write.
-	c2, s2, err := socketPair(t, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
+	c2, s2 := mustPair(t, p)
 	s2.mu.Lock()
 	raw := s2.raw.(*net.TCPConn)
 	s2.mu.Unlock()

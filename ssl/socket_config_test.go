@@ -129,12 +129,7 @@ func TestClientVerifyModes(t *testing.T) {
 func TestBufferedView(t *testing.T) {
 	checkNoLeaks(t)
 	p := newTestPKI(t)
-	client, server, err := socketPair(t, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	defer server.Close()
+	client, server := mustPair(t, p)
 	if client.AtEnd() != false && client.BytesAvailable() != 0 {
 		t.Error("fresh socket")
 	}
@@ -186,12 +181,7 @@ func TestBufferedView(t *testing.T) {
 		t.Error("WaitForDisconnected on an unconnected socket must be false")
 	}
 	// Qt's bytesWritten event for plaintext.
-	c2, s2, err := socketPair(t, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	defer s2.Close()
+	c2, _ := mustPair(t, p)
 	var written, encWritten int64
 	c2.OnBytesWritten(func(n int64) { written += n })
 	c2.OnEncryptedBytesWritten(func(n int64) { encWritten += n })

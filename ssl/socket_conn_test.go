@@ -45,6 +45,18 @@ func socketPair(t testing.TB, p *testPKI) (client, server *Socket, err error) {
 	return client, server, nil
 }
 
+// mustPair is socketPair for tests that need it to work: it fails the test
+// otherwise, and closes both sockets when the test ends.
+func mustPair(t *testing.T, p *testPKI) (client, server *Socket) {
+	t.Helper()
+	client, server, err := socketPair(t, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
 // TestSocketNetConn runs x/net/nettest's net.Conn conformance suite on an
 // encrypted Socket pair.
 func TestSocketNetConn(t *testing.T) {

@@ -233,7 +233,7 @@ func (s *Socket) wantLoop() {
 // copy. Called with s.mu held; returns with it held.
 func (s *Socket) readDirect(p []byte) (int, error) {
 	s.directReaders++
-	sess, tr := s.sess, s.tr
+	sess := s.sess
 	s.mu.Unlock()
 	// The connection's read deadline mirrors SetReadDeadline while reads are
 	// direct; concurrent readers share it and never change it themselves.
@@ -242,7 +242,6 @@ func (s *Socket) readDirect(p []byte) (int, error) {
 		s.mu.Lock()
 		s.directReaders--
 		s.mu.Unlock()
-		_ = tr
 		s.readEnded(err, true)
 		s.mu.Lock()
 		if n > 0 {

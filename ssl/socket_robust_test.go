@@ -186,10 +186,7 @@ func TestPeerResetAndUncleanClose(t *testing.T) {
 		})
 	}
 	// A clean close_notify gives io.EOF.
-	client, server, err := socketPair(t, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, server := mustPair(t, p)
 	server.Write([]byte("bye"))
 	server.Close()
 	buf, err := io.ReadAll(client)

@@ -81,8 +81,8 @@ func classify(err error) (rejectionClass, *x509.Certificate) {
 			// crypto/x509 keeps the first reason a candidate issuer was
 			// refused only in its message; an expired issuer is the case
 			// that matters here.
-			if c, cert := classifyHint(err); c != classAuthority {
-				return c, cert
+			if c := classifyHint(err); c != classAuthority {
+				return c, nil
 			}
 		}
 		return classAuthority, ua.Cert
@@ -94,12 +94,11 @@ func classify(err error) (rejectionClass, *x509.Certificate) {
 
 // classifyHint recognises UnknownAuthorityError's wrapped hint by message
 // (crypto/x509 does not export it).
-func classifyHint(err error) (rejectionClass, *x509.Certificate) {
-	msg := err.Error()
-	if containsAny(msg, "has expired", "is not yet valid", "current time") {
-		return classTime, nil
+func classifyHint(err error) rejectionClass {
+	if containsAny(err.Error(), "has expired", "is not yet valid", "current time") {
+		return classTime
 	}
-	return classAuthority, nil
+	return classAuthority
 }
 
 func containsAny(s string, subs ...string) bool {
