@@ -10,9 +10,16 @@ import (
 
 // Backend is a TLS engine: Qt's QTlsBackend. The "go" backend (crypto/tls)
 // is always registered; the "openssl" backend registers itself when its
-// package is imported and libssl can be loaded. Backends know nothing of
-// sockets, events or Qt's error policy: they run a handshake over a
-// transport and call back through SessionHooks for every decision.
+// package (ssl/openssl) is imported and libssl can be loaded. Backends know
+// nothing of sockets, events or Qt's error policy: they run TLS over bytes
+// handed to them and call back through SessionHooks for every decision.
+//
+// The contract is sans-IO (docs/architecture.md, "The backend contract"):
+// NewEngine returns an EngineCore that consumes received ciphertext and
+// produces ciphertext to send, and reports ErrWantRead / ErrWantWrite
+// instead of blocking. A backend may also implement StreamBackend, a fast
+// path over a net.Conn, used by Socket when present; nothing a Socket needs
+// may exist only there.
 type Backend interface {
 	// Name is the name AvailableBackends lists ("go", "openssl").
 	Name() string
@@ -27,48 +34,153 @@ type Backend interface {
 	LibraryVersionString() string
 	LibraryBuildVersionNumber() int64
 	LibraryBuildVersionString() string
-	// NewSession prepares a TLS endpoint over transport. It fails with an
-	// error wrapping ErrInvalidUserData when the parameters cannot be used.
-	NewSession(transport net.Conn, params SessionParams) (Session, error)
+	// NewEngine prepares the sans-IO core of one TLS endpoint. It fails
+	// with an error wrapping ErrInvalidUserData when the parameters cannot
+	// be used, or ErrUnsupported for a feature the backend lacks.
+	NewEngine(params SessionParams) (EngineCore, error)
+}
+
+// StreamBackend is a Backend with a faster path over a connected
+// transport. Socket uses it when the backend has one; Engine never does.
+type StreamBackend interface {
+	Backend
+	// NewStream prepares a TLS endpoint over transport. params.Received
+	// holds ciphertext that arrived before the stream existed (STARTTLS):
+	// the stream consumes it before reading transport.
+	NewStream(transport net.Conn, params SessionParams) (Stream, error)
 }
 
 // SessionParams is what a backend needs for one session.
 type SessionParams struct {
 	Server bool
-	// Config is the socket's configuration.
+	// Config is the connection's configuration.
 	Config Configuration
 	// ServerName is the SNI name a client sends ("" for none).
 	ServerName string
 	// Hooks receives the backend's callbacks; it must not be nil.
 	Hooks SessionHooks
+	// Received is ciphertext already read from the transport (StreamBackend only).
+	Received []byte
 }
 
-// SessionHooks are the socket layer's callbacks. Backends call them
-// synchronously, on the goroutine that runs the handshake or the read.
+// SessionHooks are the connection's callbacks (the shared endpoint of
+// Socket and Engine implements them). Backends call them synchronously,
+// from inside EngineCore.Handshake / Read (or Stream.Handshake / Read),
+// one at a time, never while holding a lock of their own that another
+// method of the same core would need.
 type SessionHooks interface {
 	// VerifyPeer decides on the peer's certificate chain (leaf first, empty
-	// when the peer sent none) and stapled OCSP response. It may block (for
-	// the application's decision); a non-nil error aborts the handshake.
+	// when the peer sent none) and stapled OCSP response. nil continues the
+	// handshake; ErrWantRetryVerify pauses it (the application has not
+	// decided yet: the backend returns ErrWantRetryVerify from Handshake and
+	// calls VerifyPeer again when Handshake is called again); any other
+	// error aborts it, with a bad_certificate alert (or the alert the
+	// error's AlertType method names).
 	VerifyPeer(chain []Certificate, ocspResponse []byte) error
-	// PreSharedKey asks for PSK credentials; an error, or an empty key,
-	// fails the handshake.
+	// PreSharedKey asks for PSK credentials (client: auth carries the
+	// server's identity hint; server: the client's identity); an error, or
+	// an empty key, fails the handshake.
 	PreSharedKey(auth *PreSharedKeyAuthenticator) error
 	// Alert reports a TLS alert the engine sent or received.
 	Alert(sent bool, level AlertLevel, typ AlertType, description string)
-	// NewSessionTicket delivers a resumable session (client side).
+	// NewSessionTicket delivers a resumable session (client side), in the
+	// backend's own serialization, with the server's lifetime hint in
+	// seconds (-1 when the backend cannot tell).
 	NewSessionTicket(ticket []byte, lifetimeHint int)
 }
 
-// Session is one TLS endpoint created by a Backend.
-type Session interface {
+// EngineCore is one sans-IO TLS endpoint: the seed's SSL object over a
+// memory BIO pair. The owner moves bytes: Feed what arrives from the peer,
+// TakeOutput what must be sent, and call Handshake / Read / Write, which
+// never block on I/O.
+//
+// Concurrency: an EngineCore is not safe for concurrent use. Its owner
+// makes one call at a time (Socket and Engine hold a mutex around every
+// call); hooks run synchronously inside Handshake and Read and must not
+// call back into the same core.
+type EngineCore interface {
+	// Feed hands ciphertext received from the peer to the engine, which
+	// keeps a copy. It never blocks and never fails: bad records surface
+	// from the next Handshake or Read.
+	Feed(p []byte)
+	// FeedEOF records that the transport ended: once buffered input is
+	// used up, Handshake and Read fail (Read with ErrUncleanShutdown when
+	// no close_notify came first).
+	FeedEOF()
+	// BufferedInput is ciphertext fed but not yet processed
+	// (EncryptedBytesAvailable).
+	BufferedInput() int
+	// PendingOutput is ciphertext waiting to be taken (EncryptedBytesToWrite).
+	PendingOutput() int
+	// TakeOutput moves up to len(p) bytes of pending ciphertext into p.
+	TakeOutput(p []byte) int
+	// Handshake advances the handshake: nil once it completed; ErrWantRead
+	// when it needs more input (send pending output first); ErrWantWrite
+	// when pending output must be taken before it can go on;
+	// ErrWantRetryVerify while VerifyPeer keeps the decision pending; any
+	// other error is fatal (and latched).
+	Handshake() error
+	// Read decrypts application data into p: ErrWantRead when a whole
+	// record is not there yet, io.EOF after the peer's close_notify,
+	// ErrUncleanShutdown after FeedEOF without one. Post-handshake messages
+	// (tickets, key updates) are handled here and may produce output.
+	Read(p []byte) (int, error)
+	// Write encrypts p. It returns n < len(p) with ErrWantWrite when the
+	// pending output reached its bound (MaxPendingOutput): take output and
+	// write the rest.
+	Write(p []byte) (int, error)
+	// Shutdown queues close_notify (SSL_shutdown). After a fatal alert was
+	// sent or received it queues nothing and returns the latched error.
+	Shutdown() error
+	// State describes the negotiated session.
+	State() SessionState
+	// Close releases the engine; every other method fails afterwards.
+	Close() error
+}
+
+// MaxPendingOutput bounds an engine's pending output before Write reports
+// ErrWantWrite: room for a 16 KiB write's records and a handshake flight.
+// A buffer of this size always drains an engine in one TakeOutput.
+const MaxPendingOutput = 64 << 10
+
+// Stream is a TLS endpoint over a connected transport: a StreamBackend's
+// fast path, and what Socket drives (for a backend without one, Socket
+// pumps an EngineCore over the connection instead).
+//
+// Concurrency: one Handshake, then at most one Read and one Write (or
+// Flush, or CloseWrite) at a time, which may overlap each other.
+// EncryptedBytesAvailable, EncryptedBytesToWrite and
+// TakeEncryptedBytesWritten may be called from any goroutine at any time.
+type Stream interface {
 	// Handshake runs the handshake; ctx cancels it.
 	Handshake(ctx context.Context) error
+	// Read is io.EOF after the peer's close_notify and ErrUncleanShutdown
+	// when the transport ended without one.
 	Read(p []byte) (int, error)
+	// Write encrypts and sends p. When the write deadline passes midway,
+	// the data is still committed (it goes out with the next Write or
+	// Flush): Write returns len(p) and an error matching os.ErrDeadlineExceeded.
 	Write(p []byte) (int, error)
+	// Flush sends what a timed-out Write left behind; it reports whether
+	// there was anything.
+	Flush() (bool, error)
 	// CloseWrite sends close_notify.
 	CloseWrite() error
 	// State describes the negotiated session.
 	State() SessionState
+	// EncryptedBytesAvailable is ciphertext received and not yet decrypted,
+	// as far as the stream can see.
+	EncryptedBytesAvailable() int64
+	// EncryptedBytesToWrite is ciphertext not yet handed to the transport.
+	EncryptedBytesToWrite() int64
+	// TakeEncryptedBytesWritten returns the ciphertext bytes handed to the
+	// transport since the last call (for encryptedBytesWritten, which the
+	// caller emits outside every lock).
+	TakeEncryptedBytesWritten() int64
+	// Close releases the stream's resources (not the transport, which
+	// stays the caller's). It may be called while another call is under
+	// way; that call then fails or returns soon.
+	Close() error
 }
 
 // SessionState describes a negotiated session.
@@ -81,7 +193,22 @@ type SessionState struct {
 	OCSPResponse []byte
 	Resumed      bool
 	EphemeralKey Key
+	// ServerName is the SNI name (the one the client sent, on a server).
+	ServerName string
 }
+
+// ErrWantRead is returned (errors.Is) by Engine and EngineCore Handshake,
+// Read and Write when they need more input from the peer: SSL_ERROR_WANT_READ.
+var ErrWantRead = errors.New("ssl: want read")
+
+// ErrWantWrite is returned (errors.Is) when pending output must be sent
+// before the engine can go on: SSL_ERROR_WANT_WRITE.
+var ErrWantWrite = errors.New("ssl: want write")
+
+// ErrWantRetryVerify is returned by a handshake paused on certificate
+// errors (PauseOnSslErrors) until the application decides and calls
+// Resume: SSL_ERROR_WANT_RETRY_VERIFY.
+var ErrWantRetryVerify = errors.New("ssl: handshake paused for the verification decision")
 
 // ErrInvalidUserData matches, via errors.Is, configuration problems that
 // Qt reports as SslInvalidUserDataError (unsupported protocol, a

@@ -1,17 +1,18 @@
 package ssl
 
 import (
-	"context"
 	"crypto"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -65,7 +66,7 @@ func invalidUserData(msg string) error { return fmt.Errorf("%w: %s", ErrInvalidU
 var tls13Suites = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
 
 // goTLSConfig translates a Configuration into a tls.Config.
-func goTLSConfig(p SessionParams, sess *goSession) (*tls.Config, error) {
+func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 	cfg := p.Config
 	minV, maxV, ok := cfg.Protocol().VersionRange()
 	if !ok {
@@ -115,14 +116,7 @@ func goTLSConfig(p SessionParams, sess *goSession) (*tls.Config, error) {
 	if len(cfg.PreSharedKeyIdentityHint()) > 0 {
 		return nil, fmt.Errorf("%w: PSK", ErrUnsupported)
 	}
-	hooks := p.Hooks
-	tc.VerifyConnection = func(cs tls.ConnectionState) error {
-		chain := make([]Certificate, len(cs.PeerCertificates))
-		for i, x := range cs.PeerCertificates {
-			chain[i] = NewCertificate(x)
-		}
-		return hooks.VerifyPeer(chain, cs.OCSPResponse)
-	}
+	tc.VerifyConnection = sh.verifyConnection
 	tc.SessionTicketsDisabled = cfg.TestSslOption(SslOptionDisableSessionTickets)
 	if p.Server {
 		tc.SetSessionTicketKeys(ticketKeys())
@@ -163,7 +157,7 @@ func goTLSConfig(p SessionParams, sess *goSession) (*tls.Config, error) {
 				}
 				// No overlap is Qt's NextProtocolNegotiationUnsupported, not
 				// crypto/tls's no_application_protocol abort.
-				sess.alpnNoOverlap.Store(len(hello.SupportedProtos) > 0 && c.NextProtos == nil)
+				sh.alpnNoOverlap.Store(len(hello.SupportedProtos) > 0 && c.NextProtos == nil)
 				return c, nil
 			}
 		}
@@ -195,53 +189,83 @@ func goCertificate(chain []Certificate, key Key, staple []byte) (tls.Certificate
 	return cert, nil
 }
 
-func (goBackend) NewSession(transport net.Conn, p SessionParams) (Session, error) {
-	s := &goSession{hooks: p.Hooks}
-	tc, err := goTLSConfig(p, s)
-	if err != nil {
-		return nil, err
-	}
-	if p.Server {
-		s.conn = tls.Server(transport, tc)
-	} else {
-		s.conn = tls.Client(transport, tc)
-	}
-	return s, nil
-}
-
-// goSession is a crypto/tls connection.
-type goSession struct {
-	conn          *tls.Conn
+// goShared is what the go backend's stream and engine share: the hooks,
+// and what crypto/tls does not report itself.
+type goShared struct {
 	hooks         SessionHooks
 	alpnNoOverlap atomic.Bool
+	verifyFailed  atomic.Bool // our verification refused the peer: crypto/tls sent bad_certificate
+
+	fatalMu sync.Mutex
+	fatal   error // a fatal alert was sent or received: no close_notify any more
+	// retryVerify, when set, waits until the owner retries a handshake
+	// paused in VerifyPeer (the engine core); without it a pause fails.
+	retryVerify func() bool
 }
 
-func (s *goSession) Handshake(ctx context.Context) error {
-	err := s.conn.HandshakeContext(ctx)
-	s.reportReceivedAlert(err)
-	return err
-}
-
-func (s *goSession) Read(p []byte) (int, error) {
-	n, err := s.conn.Read(p)
-	if err != nil {
-		s.reportReceivedAlert(err)
+// verifyConnection is crypto/tls's VerifyConnection: our verifier decides,
+// through the hooks.
+func (sh *goShared) verifyConnection(cs tls.ConnectionState) error {
+	chain := make([]Certificate, len(cs.PeerCertificates))
+	for i, x := range cs.PeerCertificates {
+		chain[i] = NewCertificate(x)
 	}
-	return n, err
+	for {
+		err := sh.hooks.VerifyPeer(chain, cs.OCSPResponse)
+		if errors.Is(err, ErrWantRetryVerify) && sh.retryVerify != nil && sh.retryVerify() {
+			continue
+		}
+		if err != nil {
+			sh.verifyFailed.Store(true)
+		}
+		return err
+	}
 }
 
-func (s *goSession) Write(p []byte) (int, error) { return s.conn.Write(p) }
-func (s *goSession) CloseWrite() error           { return s.conn.CloseWrite() }
+// setFatal latches the error that ended the connection.
+func (sh *goShared) setFatal(err error) {
+	sh.fatalMu.Lock()
+	if sh.fatal == nil {
+		sh.fatal = err
+	}
+	sh.fatalMu.Unlock()
+}
 
-// reportReceivedAlert recovers a fatal alert from crypto/tls's error: a
+// fatalErr is the error that ended the connection, if one did.
+func (sh *goShared) fatalErr() error {
+	sh.fatalMu.Lock()
+	defer sh.fatalMu.Unlock()
+	return sh.fatal
+}
+
+// handshakeFailed reports the alerts a failed handshake sent or received.
+func (sh *goShared) handshakeFailed(err error) {
+	sh.setFatal(err)
+	if code, ok := receivedAlert(err); ok {
+		sh.hooks.Alert(false, AlertLevelFatal, AlertType(code), alertDescription(err))
+		return
+	}
+	if sh.verifyFailed.Load() {
+		sh.hooks.Alert(true, AlertLevelFatal, AlertBadCertificate, "bad certificate")
+	}
+}
+
+// readFailed reports an alert that ended the stream. crypto/tls returns
+// io.EOF for close_notify (and for a TCP close, which the caller tells
+// apart); any other error means an alert was received, or sent (bad
+// record MAC, unexpected message, …): no close_notify may follow.
+func (sh *goShared) readFailed(err error) {
+	if errors.Is(err, io.EOF) {
+		return
+	}
+	sh.setFatal(err)
+	if code, ok := receivedAlert(err); ok {
+		sh.hooks.Alert(false, AlertLevelFatal, AlertType(code), alertDescription(err))
+	}
+}
+
+// receivedAlert recovers a fatal alert from crypto/tls's error: a
 // *net.OpError "remote error" whose Err is the unexported alert type (a uint8).
-func (s *goSession) reportReceivedAlert(err error) {
-	code, ok := receivedAlert(err)
-	if ok {
-		s.hooks.Alert(false, AlertLevelFatal, AlertType(code), alertDescription(err))
-	}
-}
-
 func receivedAlert(err error) (uint8, bool) {
 	var op *net.OpError
 	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
@@ -262,17 +286,17 @@ func alertDescription(err error) string {
 	return "no description provided"
 }
 
-func (s *goSession) State() SessionState {
-	cs := s.conn.ConnectionState()
+// state converts crypto/tls's view of the session.
+func (sh *goShared) state(cs tls.ConnectionState) SessionState {
 	st := SessionState{Version: cs.Version, Cipher: CipherFromID(cs.CipherSuite), ALPN: cs.NegotiatedProtocol,
-		OCSPResponse: cs.OCSPResponse, Resumed: cs.DidResume}
+		OCSPResponse: cs.OCSPResponse, Resumed: cs.DidResume, ServerName: cs.ServerName}
 	for _, x := range cs.PeerCertificates {
 		st.PeerChain = append(st.PeerChain, NewCertificate(x))
 	}
 	switch {
 	case cs.NegotiatedProtocol != "":
 		st.ALPNStatus = NextProtocolNegotiationNegotiated
-	case s.alpnNoOverlap.Load():
+	case sh.alpnNoOverlap.Load():
 		// Qt reports no overlap as Unsupported and forces http/1.1.
 		st.ALPNStatus, st.ALPN = NextProtocolNegotiationUnsupported, NextProtocolHttp1_1
 	}

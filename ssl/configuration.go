@@ -38,6 +38,7 @@ type Configuration struct {
 	interruptOnError       bool
 	missingCertIsFatal     bool
 	backendConfig          map[string]string
+	backend                string // "" = the active backend (configuration_backend.go)
 	ocspStaple             []byte // DER OCSP response a server staples
 	sessionCipher          Cipher
 	sessionProtocol        Protocol

@@ -52,8 +52,8 @@ type Socket struct {
 	hostName   string
 	port       uint16
 	raw        net.Conn
-	tr         *transport
-	sess       Session
+	sess       Stream // the TLS stream over raw, from the handshake on
+	hsErr      error  // the error that ended the handshake
 	sessState  SessionState
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
@@ -66,14 +66,8 @@ type Socket struct {
 	loopWanted    bool
 	directReaders int
 
-	// Verification.
-	ignoreAll      bool
-	ignoreList     []Error
-	sslErrors      []Error
-	paused         bool
-	continueInterr bool
-	peerChain      []Certificate
-	ocspResponses  []OcspResponse
+	// ep is Qt's verification policy and the backend's hooks (its own lock).
+	ep *endpoint
 
 	// Errors.
 	errKind   SocketError
@@ -121,6 +115,7 @@ const maxWriteQueue = 1 << 20
 func NewSocket() *Socket {
 	s := &Socket{config: DefaultConfiguration()}
 	s.cond.L = &s.mu
+	s.ep = newEndpoint(&s.disp, &s.ev, s)
 	return s
 }
 
@@ -226,8 +221,8 @@ func (s *Socket) SslConfiguration() Configuration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.config.Clone()
-	if s.encrypted || len(s.peerChain) > 0 {
-		c.peerCertificateChain = append([]Certificate(nil), s.peerChain...)
+	if chain := s.ep.peerCertificates(); s.encrypted || len(chain) > 0 {
+		c.peerCertificateChain = append([]Certificate(nil), chain...)
 	}
 	if s.encrypted {
 		c.sessionCipher = s.sessState.Cipher
@@ -515,14 +510,15 @@ func (s *Socket) fail(kind SocketError, msg string) {
 // IgnoreSslErrorList is kept.
 func (s *Socket) initLocked() {
 	s.mode, s.autoStart, s.encrypted, s.flushing, s.handshaked = UnencryptedMode, false, false, false, false
-	s.ignoreAll, s.pendClose, s.aborted, s.paused, s.localClose = false, false, false, false, false
+	s.pendClose, s.aborted, s.localClose = false, false, false
+	s.ep.reset()
 	s.discardReadBufferLocked()
 	s.readErr, s.writeErr = nil, nil
 	s.lastWriteEnd.Store(0)
 	s.wqueue = s.wqueue[:0]
-	s.peerChain, s.sslErrors, s.sessState, s.ocspResponses = nil, nil, SessionState{}, nil
+	s.sessState = SessionState{}
 	s.errKind, s.errString = UnknownSocketError, ""
-	s.sess, s.tr = nil, nil
+	s.sess, s.hsErr = nil, nil
 }
 
 // --- connecting ----------------------------------------------------------
@@ -750,16 +746,14 @@ func (s *Socket) startEncryption(server bool) error {
 	mode := s.mode
 	s.encrypted = false
 	s.autoStart = true
-	s.tr = &transport{Conn: s.raw, prefix: prefix, s: s}
-	if !server {
-		s.tr.sniff = &keySniffer{}
-	}
-	sni := s.sniNameLocked()
-	params := SessionParams{Server: server, Config: s.config.Clone(), ServerName: sni, Hooks: socketHooks{s}}
+	cfg := s.config.Clone()
+	params := SessionParams{Server: server, Config: cfg, ServerName: s.sniNameLocked(), Hooks: s.ep}
+	s.ep.begin(cfg, server, s.verifyNameLocked(), s.pauseMode, true)
+	raw := s.raw
 	s.mu.Unlock()
 	emit1(&s.disp, &s.ev.modeChanged, mode)
 
-	sess, err := useBackend().NewSession(s.tr, params)
+	sess, err := newStream(cfg.Backend(), raw, prefix, params)
 	if err != nil {
 		kind := SslInvalidUserDataError
 		if !errors.Is(err, ErrInvalidUserData) && !errors.Is(err, ErrUnsupported) {
@@ -772,6 +766,15 @@ func (s *Socket) startEncryption(server bool) error {
 	s.sess = sess
 	s.mu.Unlock()
 	return nil
+}
+
+// verifyNameLocked is the name the peer's certificate must match: the
+// peer verify name, else the host connected to.
+func (s *Socket) verifyNameLocked() string {
+	if s.peerVerifyName != "" {
+		return s.peerVerifyName
+	}
+	return s.hostName
 }
 
 // sniNameLocked is Qt's SNI rule: the peer verify name, else the host; no
@@ -816,6 +819,7 @@ func (s *Socket) runHandshake() {
 		return
 	}
 	err := sess.Handshake(ctx)
+	s.emitEncryptedBytesWritten()
 	if err != nil {
 		s.handshakeFailed(err)
 		return
@@ -826,18 +830,12 @@ func (s *Socket) runHandshake() {
 		s.mu.Unlock()
 		return
 	}
-	if st.EphemeralKey.IsNull() && s.tr != nil && s.tr.sniff != nil {
-		st.EphemeralKey = s.tr.sniff.key
-		s.tr.sniff = nil // the handshake is over; nothing more to watch
-	}
 	s.sessState = st
-	s.peerChain = st.PeerChain
+	s.ep.setPeerCertificates(st.PeerChain)
 	s.encrypted, s.flushing, s.handshaked = true, true, true
-	if len(s.sslErrors) == 0 {
-		s.sslErrors = nil
-	}
 	s.cond.Broadcast()
 	s.mu.Unlock()
+	s.emitEncryptedBytesWritten()
 	emit0(&s.disp, &s.ev.encrypted)
 	s.flushQueue()
 	s.mu.Lock()
@@ -869,7 +867,10 @@ func (s *Socket) handshakeFailed(err error) {
 		s.mu.Unlock()
 		return
 	}
-	msg := "Error during SSL handshake: " + err.Error()
+	if vf := s.ep.verificationFailure(); vf != nil {
+		err = vf // what crypto/tls wrapped, or an engine lost: the decision itself
+	}
+	kind, msg := SslHandshakeFailedError, "Error during SSL handshake: "+err.Error()
 	var ve *VerificationError
 	var fe *fatalHandshakeError
 	switch {
@@ -877,10 +878,14 @@ func (s *Socket) handshakeFailed(err error) {
 		msg = ve.Error()
 	case errors.As(err, &fe):
 		msg = fe.msg
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+		// The peer closed during the handshake: Qt's RemoteHostClosedError.
+		kind, msg = RemoteHostClosedError, "The remote host closed the connection"
 	}
-	s.setErrorLocked(SslHandshakeFailedError, msg)
+	s.setErrorLocked(kind, msg)
+	s.hsErr = &SocketErr{Kind: kind, Message: msg, Err: err}
 	s.mu.Unlock()
-	emit1(&s.disp, &s.ev.errorOccurred, SslHandshakeFailedError)
+	emit1(&s.disp, &s.ev.errorOccurred, kind)
 	// crypto/tls has sent its fatal alert; close without close_notify.
 	s.teardown(false, true)
 }
@@ -950,6 +955,7 @@ func (s *Socket) teardown(graceful, fromInside bool) {
 		if s.cancel != nil {
 			s.cancel()
 		}
+		s.ep.abort() // ep.mu nests inside s.mu, never the reverse
 		s.aborted = true
 		s.cond.Broadcast()
 		s.mu.Unlock()
@@ -973,8 +979,10 @@ func (s *Socket) teardown(graceful, fromInside bool) {
 			_ = raw.SetWriteDeadline(time.Now().Add(2 * time.Second))
 			_ = sess.CloseWrite()
 			s.writeMu.Unlock()
+			s.emitEncryptedBytesWritten()
 		}
 	}
+	s.ep.abort()
 	s.mu.Lock()
 	s.aborted = true
 	if s.cancel != nil {
@@ -992,6 +1000,9 @@ func (s *Socket) teardown(graceful, fromInside bool) {
 	s.mu.Unlock()
 	if raw != nil {
 		raw.Close()
+	}
+	if sess != nil {
+		_ = sess.Close()
 	}
 	if !fromInside && !s.disp.inHandler() {
 		s.wg.Wait()
@@ -1016,83 +1027,4 @@ func (s *Socket) teardown(graceful, fromInside bool) {
 	s.tearing = false
 	s.cond.Broadcast()
 	s.mu.Unlock()
-}
-
-// transport sits between the TCP connection and the TLS engine: it replays
-// bytes read before STARTTLS, notices the end of the TCP stream (to tell an
-// unclean close from close_notify), reports encrypted bytes written, and
-// absorbs write timeouts. crypto/tls treats a record write that times out
-// midway as fatal; here the unsent rest of the record is kept and sent
-// first by the next write, so a deadline never corrupts the stream. All
-// writes happen under Socket.writeMu.
-type transport struct {
-	net.Conn
-	s        *Socket
-	prefix   []byte
-	rawEOF   atomic.Bool
-	pending  []byte      // record bytes accepted but not yet sent
-	timedOut bool        // a write deadline passed during the current Socket.Write
-	sniff    *keySniffer // client side: finds the server's ephemeral key
-}
-
-// Read returns replayed bytes first, then the connection's.
-func (t *transport) Read(p []byte) (int, error) {
-	if len(t.prefix) > 0 {
-		n := copy(p, t.prefix)
-		t.prefix = t.prefix[n:]
-		return n, nil
-	}
-	n, err := t.Conn.Read(p)
-	if err == io.EOF {
-		t.rawEOF.Store(true)
-	}
-	if t.sniff != nil && n > 0 {
-		t.sniff.feed(p[:n])
-		if t.sniff.done {
-			t.sniff.raw, t.sniff.hs = nil, nil
-		}
-	}
-	return n, err
-}
-
-// Write sends TLS records (after any pending bytes) and emits
-// encryptedBytesWritten; a timeout keeps the rest pending.
-func (t *transport) Write(p []byte) (int, error) {
-	if len(t.pending) > 0 {
-		if err := t.flushPending(); err != nil {
-			if isTimeout(err) {
-				t.pending = append(t.pending, p...)
-				t.timedOut = true
-				return len(p), nil
-			}
-			return 0, err
-		}
-	}
-	n, err := t.write(p)
-	if err != nil && isTimeout(err) {
-		t.pending = append([]byte(nil), p[n:]...)
-		t.timedOut = true
-		return len(p), nil
-	}
-	return n, err
-}
-
-// flushPending sends bytes left over by a timed-out write.
-func (t *transport) flushPending() error {
-	n, err := t.write(t.pending)
-	t.pending = append(t.pending[:0], t.pending[n:]...)
-	return err
-}
-
-func (t *transport) write(p []byte) (int, error) {
-	n, err := t.Conn.Write(p)
-	if n > 0 {
-		emit1(&t.s.disp, &t.s.ev.encryptedBytesWritten, int64(n))
-	}
-	return n, err
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -310,8 +310,12 @@ func TestBackendRegistry(t *testing.T) {
 	// PSK on the go backend fails clearly.
 	cfg := Configuration{}
 	cfg.SetPreSharedKeyIdentityHint([]byte("hint"))
-	if _, err := (goBackend{}).NewSession(nil, SessionParams{Server: true, Config: cfg, Hooks: socketHooks{NewSocket()}}); err == nil || !strings.Contains(err.Error(), "PSK") {
-		t.Errorf("PSK on the go backend: %v", err)
+	params := SessionParams{Server: true, Config: cfg, Hooks: NewSocket().ep}
+	if _, err := (goBackend{}).NewEngine(params); err == nil || !strings.Contains(err.Error(), "PSK") {
+		t.Errorf("PSK on the go backend's engine: %v", err)
+	}
+	if _, err := (goBackend{}).NewStream(nil, params); err == nil || !strings.Contains(err.Error(), "PSK") {
+		t.Errorf("PSK on the go backend's stream: %v", err)
 	}
 }
 

@@ -113,10 +113,10 @@ func (s *Socket) readEnded(err error, encrypted bool) {
 	kind, msg, readErr := RemoteHostClosedError, "The remote host closed the connection", err
 	var ne net.Error
 	switch {
-	case errors.Is(err, io.EOF) && encrypted && !s.tr.rawEOF.Load():
-		msg, readErr = "The TLS/SSL connection has been closed", io.EOF
+	case errors.Is(err, ErrUncleanShutdown):
+		readErr = ErrUncleanShutdown // the stream classified the end: no close_notify
 	case errors.Is(err, io.EOF) && encrypted:
-		readErr = ErrUncleanShutdown
+		msg, readErr = "The TLS/SSL connection has been closed", io.EOF
 	case errors.Is(err, io.EOF):
 		readErr = io.EOF
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
@@ -397,35 +397,25 @@ func (s *Socket) Write(p []byte) (int, error) {
 		}
 		s.cond.Wait()
 	}
-	var dst io.Writer = s.raw
-	tr := s.tr
-	if s.encrypted {
+	var dst io.Writer = s.raw // plain writes go straight to the connection
+	enc := s.encrypted
+	if enc {
 		dst = s.sess
-	} else {
-		tr = nil // plain writes go straight to the connection
 	}
 	s.mu.Unlock()
 	s.writeMu.Lock()
-	timedOut := false
-	if tr != nil {
-		tr.timedOut = false
-	}
 	n, err := dst.Write(p)
-	if tr != nil && tr.timedOut {
-		timedOut, tr.timedOut = true, false
-	}
 	s.writeMu.Unlock()
-	if tr != nil {
+	if enc {
 		s.lastWriteEnd.Store(time.Now().UnixNano())
 		s.readSinceWrite.Store(false)
+		s.emitEncryptedBytesWritten()
 	}
 	s.wrote(n)
 	if err != nil {
+		// A deadline passing midway still commits the data (see Stream):
+		// it goes out with the next write or Flush.
 		return n, s.writeFailed(err)
-	}
-	if timedOut {
-		// The data is committed and goes out with the next write or Flush.
-		return n, os.ErrDeadlineExceeded
 	}
 	return n, nil
 }
@@ -476,21 +466,19 @@ func (s *Socket) flushQueue() {
 		}
 		data := s.wqueue
 		s.wqueue, s.wspare = s.wspare[:0], nil // double-buffered: no allocation per batch
-		sess, tr := s.sess, s.tr
+		sess := s.sess
 		s.cond.Broadcast()
 		s.mu.Unlock()
-		if tr != nil {
-			tr.timedOut = false
-		}
 		n, err := sess.Write(data)
 		wroteAny = true
-		timedOut := tr != nil && tr.timedOut
+		timedOut := err != nil && isTimeout(err)
 		s.writeMu.Unlock()
 		s.mu.Lock()
 		s.wspare = data[:0]
 		s.mu.Unlock()
+		s.emitEncryptedBytesWritten()
 		s.wrote(n)
-		if err != nil {
+		if err != nil && !timedOut {
 			s.mu.Lock()
 			s.writeErr = err
 			s.flushing = false
@@ -517,18 +505,18 @@ func (s *Socket) flushQueue() {
 func (s *Socket) Flush() bool {
 	s.mu.Lock()
 	pending := len(s.wqueue) > 0 && s.encrypted
-	tr := s.tr
+	sess := s.sess
 	s.mu.Unlock()
 	if pending {
 		s.flushQueue()
 	}
-	if tr != nil {
+	if sess != nil {
 		s.writeMu.Lock()
-		if len(tr.pending) > 0 {
+		if had, _ := sess.Flush(); had {
 			pending = true
-			_ = tr.flushPending()
 		}
 		s.writeMu.Unlock()
+		s.emitEncryptedBytesWritten()
 	}
 	return pending
 }
@@ -659,21 +647,47 @@ func (s *Socket) BytesToWrite() int64 {
 	return int64(len(s.wqueue))
 }
 
-// EncryptedBytesAvailable returns raw bytes received but not yet given to
-// TLS that this layer can see (bytes carried over from before STARTTLS);
-// crypto/tls buffers whole records internally, so it is usually 0.
+// EncryptedBytesAvailable returns ciphertext received but not yet
+// decrypted, as far as the backend can tell: exact on an engine (openssl,
+// or the go backend's engine); on the go backend's stream fast path only
+// bytes carried over from before STARTTLS, since crypto/tls buffers whole
+// records internally.
 func (s *Socket) EncryptedBytesAvailable() int64 {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tr == nil || s.mode == UnencryptedMode {
+	sess, mode := s.sess, s.mode
+	s.mu.Unlock()
+	if sess == nil || mode == UnencryptedMode {
 		return 0
 	}
-	return int64(len(s.tr.prefix))
+	return sess.EncryptedBytesAvailable()
 }
 
-// EncryptedBytesToWrite returns encrypted bytes not yet handed to the
-// network: always 0, since records are written synchronously.
-func (s *Socket) EncryptedBytesToWrite() int64 { return 0 }
+// EncryptedBytesToWrite returns ciphertext not yet handed to the network:
+// what a write whose deadline passed left behind (records are otherwise
+// written synchronously).
+func (s *Socket) EncryptedBytesToWrite() int64 {
+	s.mu.Lock()
+	sess := s.sess
+	s.mu.Unlock()
+	if sess == nil {
+		return 0
+	}
+	return sess.EncryptedBytesToWrite()
+}
+
+// emitEncryptedBytesWritten reports the ciphertext sent since the last
+// call; it is called after each write, outside every lock.
+func (s *Socket) emitEncryptedBytesWritten() {
+	s.mu.Lock()
+	sess := s.sess
+	s.mu.Unlock()
+	if sess == nil {
+		return
+	}
+	if n := sess.TakeEncryptedBytesWritten(); n > 0 {
+		emit1(&s.disp, &s.ev.encryptedBytesWritten, n)
+	}
+}
 
 // discardReadBufferLocked drops buffered data; a read in flight is dropped too.
 func (s *Socket) discardReadBufferLocked() {

@@ -111,9 +111,16 @@ func (s *Socket) WaitForDisconnectedContext(ctx context.Context) error {
 	return s.waitUntil(ctx, func() (bool, error) { return s.state == UnconnectedState && !s.tearing, nil })
 }
 
+// lastErrorLocked is what a wait returns when the socket stopped: the
+// error that ended the handshake (a *VerificationError when certificates
+// were refused), else the last socket error.
 func (s *Socket) lastErrorLocked() error {
-	if s.errKind == SslHandshakeFailedError && len(s.sslErrors) > 0 {
-		return &VerificationError{Errors: append([]Error(nil), s.sslErrors...)}
+	if s.hsErr != nil {
+		var ve *VerificationError
+		if errors.As(s.hsErr, &ve) {
+			return ve
+		}
+		return s.hsErr
 	}
 	if s.errString != "" {
 		return &SocketErr{Kind: s.errKind, Message: s.errString}
@@ -121,11 +128,17 @@ func (s *Socket) lastErrorLocked() error {
 	return errNotConnected
 }
 
-// SocketErr is a socket failure: Qt's error() and errorString() as a Go error.
+// SocketErr is a socket failure: Qt's error() and errorString() as a Go
+// error, wrapping its cause when there is one.
 type SocketErr struct {
 	Kind    SocketError
 	Message string
+	// Err is the underlying error (a network error, the TLS engine's), or nil.
+	Err error
 }
+
+// Unwrap returns the cause.
+func (e *SocketErr) Unwrap() error { return e.Err }
 
 // Error returns the message.
 func (e *SocketErr) Error() string { return "ssl: " + e.Kind.String() + ": " + e.Message }

@@ -1,0 +1,343 @@
+package ssl
+
+import (
+	"errors"
+	"sync"
+	"time"
+)
+
+// endpoint is the per-connection policy Socket and Engine share: Qt's
+// verification decision (reference §5.4–5.6, §5.14), ignore rules,
+// pause/resume, interrupt/continue, PSK, and the events a backend's hooks
+// raise. It implements SessionHooks. It holds no I/O object and never
+// emits while holding its lock.
+type endpoint struct {
+	disp  *dispatcher // the owner's: handlers run one at a time
+	ev    *events
+	owner endpointOwner
+
+	mu   sync.Mutex
+	cond sync.Cond
+
+	// Parameters of the handshake under way, set by begin. Guarded by mu.
+	cfg          Configuration
+	server       bool
+	host         string // the name the peer's certificate must match
+	pauseMode    PauseMode
+	blockOnPause bool // Socket: a pause blocks the hook; Engine: ErrWantRetryVerify
+
+	// Policy state. Guarded by mu.
+	ignoreAll      bool    // IgnoreSslErrors(): reset by a new connection (Qt's init)
+	ignoreList     []Error // IgnoreSslErrorList: survives reconnection
+	sslErrors      []Error // the current handshake's errors
+	pending        bool    // errors reported, decision awaited (pause)
+	paused         bool    // PauseOnSslErrors: waiting for Resume
+	continueInterr bool
+	peerChain      []Certificate
+	ocspResponses  []OcspResponse
+	aborted        bool // the owner ended the connection: stop deciding
+	failure        error
+}
+
+// endpointOwner is what the endpoint needs from its Socket or Engine.
+type endpointOwner interface {
+	// stillOpen is false once the application aborted or closed the
+	// connection (from a handler, typically): the handshake must stop.
+	stillOpen() bool
+	// storeTicket keeps a new session ticket; it reports whether
+	// newSessionTicketReceived is due (Qt signals post-handshake tickets only).
+	storeTicket(ticket []byte, lifetimeHint int) bool
+}
+
+func newEndpoint(disp *dispatcher, ev *events, owner endpointOwner) *endpoint {
+	e := &endpoint{disp: disp, ev: ev, owner: owner}
+	e.cond.L = &e.mu
+	return e
+}
+
+// reset forgets the previous connection, as Qt's init() does:
+// IgnoreSslErrors() is forgotten, IgnoreSslErrorList kept.
+func (e *endpoint) reset() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ignoreAll, e.pending, e.paused, e.continueInterr, e.aborted = false, false, false, false, false
+	e.sslErrors, e.peerChain, e.ocspResponses, e.failure = nil, nil, nil, nil
+}
+
+// begin sets the parameters of a handshake.
+func (e *endpoint) begin(cfg Configuration, server bool, host string, pause PauseMode, blockOnPause bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cfg, e.server, e.host, e.pauseMode, e.blockOnPause = cfg, server, host, pause, blockOnPause
+	e.aborted = false
+}
+
+// abort ends any wait for a decision; later hooks fail the handshake.
+func (e *endpoint) abort() {
+	e.mu.Lock()
+	e.aborted = true
+	e.paused = false
+	e.cond.Broadcast()
+	e.mu.Unlock()
+}
+
+// errAbortedByHandler ends a handshake that an event handler aborted.
+var errAbortedByHandler = errors.New("ssl: handshake aborted by the application")
+
+// VerifyPeer applies Qt's verification policy: the problems are computed,
+// each is emitted as peerVerifyError (or, with
+// HandshakeMustInterruptOnError, as handshakeInterruptedOnError awaiting
+// ContinueInterruptedHandshake), the list as sslErrors; then the handshake
+// continues only if verification is optional for this side or the
+// application ignored every error — or, with PauseOnSslErrors, once it
+// calls Resume having ignored them.
+func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
+	e.mu.Lock()
+	if e.pending {
+		// Asked again after ErrWantRetryVerify: the errors were reported.
+		errs := e.sslErrors
+		e.mu.Unlock()
+		return e.decide(errs)
+	}
+	cfg, server, host := e.cfg, e.server, e.host
+	e.peerChain = chain
+	e.mu.Unlock()
+
+	mode := cfg.PeerVerifyMode()
+	doVerify := mode == VerifyPeer || (mode == AutoVerifyPeer && !server)
+	var errs []Error
+	switch {
+	case mode == VerifyNone:
+		for _, c := range chain { // the blacklist is checked whatever the mode
+			if c.IsBlacklisted() {
+				errs = append(errs, NewError(CertificateBlacklisted, c))
+			}
+		}
+	case len(chain) == 0:
+		if doVerify {
+			errs = append(errs, NewError(NoPeerCertificate, Certificate{}))
+		}
+	default:
+		opts := VerifyOptions{Roots: cfg.trustAnchors(), Depth: cfg.PeerVerifyDepth(), Purpose: PurposeServerAuth}
+		if opts.Roots == nil {
+			opts.Roots = []Certificate{}
+		}
+		if server {
+			opts.Purpose = PurposeClientAuth
+		} else {
+			opts.HostName = host
+		}
+		errs = VerifyChain(chain, opts)
+		if !server && doVerify && cfg.OcspStaplingEnabled() {
+			ocspErrs, resp, err := checkOcsp(ocsp, chain, opts.Roots, time.Now())
+			if err != nil {
+				return e.fail(err)
+			}
+			e.mu.Lock()
+			e.ocspResponses = nil
+			if resp != nil {
+				e.ocspResponses = []OcspResponse{*resp}
+			}
+			e.mu.Unlock()
+			// Qt's order: blacklist, OCSP, host name, chain.
+			i := 0
+			for i < len(errs) && errs[i].Code == CertificateBlacklisted {
+				i++
+			}
+			errs = append(errs[:i], append(ocspErrs, errs[i:]...)...)
+		}
+	}
+
+	if cfg.HandshakeMustInterruptOnError() {
+		for _, er := range errs {
+			if er.Code == HostNameMismatch || er.Code == CertificateBlacklisted || er.Code == NoPeerCertificate {
+				continue // not chain errors: reported in sslErrors only
+			}
+			e.mu.Lock()
+			e.continueInterr = false
+			e.mu.Unlock()
+			send1(e.disp, &e.ev.handshakeInterruptedOnError, er)
+			e.mu.Lock()
+			cont := e.continueInterr
+			e.mu.Unlock()
+			if !cont || !e.open() {
+				return e.fail(&VerificationError{Errors: []Error{er}})
+			}
+		}
+	} else {
+		for _, er := range errs {
+			send1(e.disp, &e.ev.peerVerifyError, er)
+			if !e.open() {
+				return e.fail(errAbortedByHandler)
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	e.sslErrors = errs
+	e.mu.Unlock()
+	send1(e.disp, &e.ev.sslErrors, errs)
+	if !e.open() {
+		return e.fail(errAbortedByHandler)
+	}
+	if !doVerify || e.ignored(errs) {
+		return nil
+	}
+	e.mu.Lock()
+	if e.pauseMode&PauseOnSslErrors == 0 {
+		e.mu.Unlock()
+		return e.fail(&VerificationError{Errors: errs})
+	}
+	e.pending, e.paused = true, true
+	e.cond.Broadcast()
+	e.mu.Unlock()
+	return e.decide(errs)
+}
+
+// decide settles a paused verification: ErrWantRetryVerify while the
+// application has not called Resume (an Engine), or waits for it (a Socket).
+func (e *endpoint) decide(errs []Error) error {
+	e.mu.Lock()
+	for e.paused && !e.aborted && e.blockOnPause {
+		e.cond.Wait()
+	}
+	if e.paused && !e.aborted {
+		e.mu.Unlock()
+		return ErrWantRetryVerify
+	}
+	e.pending = false
+	aborted := e.aborted
+	e.mu.Unlock()
+	if aborted || !e.open() {
+		return e.fail(errAbortedByHandler)
+	}
+	if e.ignored(errs) {
+		return nil
+	}
+	return e.fail(&VerificationError{Errors: errs})
+}
+
+// open asks the owner, without holding mu, whether to go on.
+func (e *endpoint) open() bool {
+	e.mu.Lock()
+	aborted := e.aborted
+	e.mu.Unlock()
+	return !aborted && e.owner.stillOpen()
+}
+
+// fail records the error that ends the handshake and returns it.
+func (e *endpoint) fail(err error) error {
+	e.mu.Lock()
+	if e.failure == nil {
+		e.failure = err
+	}
+	e.mu.Unlock()
+	return err
+}
+
+// verificationFailure is the error VerifyPeer ended the handshake with, if any.
+func (e *endpoint) verificationFailure() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.failure
+}
+
+// ignored is Qt's verifyErrorsHaveBeenIgnored: with an ignore list, every
+// error must be on it (code and certificate); otherwise the
+// IgnoreSslErrors() flag decides.
+func (e *endpoint) ignored(errs []Error) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.ignoreList) > 0 {
+		for _, er := range errs {
+			if !ContainsError(e.ignoreList, er) {
+				return false
+			}
+		}
+		return true
+	}
+	return e.ignoreAll
+}
+
+// PreSharedKey asks the application through preSharedKeyAuthenticationRequired.
+func (e *endpoint) PreSharedKey(auth *PreSharedKeyAuthenticator) error {
+	send1(e.disp, &e.ev.preSharedKeyAuthenticationRequired, auth)
+	if len(auth.PreSharedKey()) == 0 {
+		return errors.New("ssl: no pre-shared key provided")
+	}
+	return nil
+}
+
+// Alert emits alertSent or alertReceived.
+func (e *endpoint) Alert(sent bool, level AlertLevel, typ AlertType, description string) {
+	if sent {
+		emitAlert(e.disp, &e.ev.alertSent, level, typ, description)
+	} else {
+		emitAlert(e.disp, &e.ev.alertReceived, level, typ, description)
+	}
+}
+
+// NewSessionTicket hands the ticket to the owner and signals it.
+func (e *endpoint) NewSessionTicket(ticket []byte, lifetimeHint int) {
+	if e.owner.storeTicket(ticket, lifetimeHint) {
+		emit0(e.disp, &e.ev.newSessionTicketReceived)
+	}
+}
+
+// --- the application's side ----------------------------------------------
+
+func (e *endpoint) ignoreAllErrors() {
+	e.mu.Lock()
+	e.ignoreAll = true
+	e.mu.Unlock()
+}
+
+func (e *endpoint) setIgnoreList(list []Error) {
+	e.mu.Lock()
+	e.ignoreList = append([]Error(nil), list...)
+	e.mu.Unlock()
+}
+
+func (e *endpoint) handshakeErrors() []Error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Error(nil), e.sslErrors...)
+}
+
+func (e *endpoint) continueInterrupted() {
+	e.mu.Lock()
+	e.continueInterr = true
+	e.mu.Unlock()
+}
+
+// resume ends a pause; it reports whether the handshake was paused.
+func (e *endpoint) resume() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.paused {
+		return false
+	}
+	e.paused = false
+	e.cond.Broadcast()
+	return true
+}
+
+func (e *endpoint) peerCertificates() []Certificate {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.peerChain
+}
+
+func (e *endpoint) setPeerCertificates(chain []Certificate) {
+	e.mu.Lock()
+	e.peerChain = chain
+	e.mu.Unlock()
+}
+
+func (e *endpoint) ocsp() []OcspResponse {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]OcspResponse(nil), e.ocspResponses...)
+}
