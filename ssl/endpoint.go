@@ -72,6 +72,13 @@ func (e *endpoint) begin(cfg Configuration, server bool, host string, pause Paus
 	e.aborted = false
 }
 
+// setPauseMode changes where the handshake pauses.
+func (e *endpoint) setPauseMode(m PauseMode) {
+	e.mu.Lock()
+	e.pauseMode = m
+	e.mu.Unlock()
+}
+
 // abort ends any wait for a decision; later hooks fail the handshake.
 func (e *endpoint) abort() {
 	e.mu.Lock()

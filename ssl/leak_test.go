@@ -35,7 +35,9 @@ func socketGoroutines() []string {
 	var out []string
 	for _, g := range bytes.Split(buf, []byte("\n\n")) {
 		s := string(g)
-		if strings.Contains(s, "ssl.(*Socket).") && !strings.Contains(s, "ssl.socketGoroutines") &&
+		ours := strings.Contains(s, "ssl.(*Socket).") || strings.Contains(s, "ssl.(*goCore).") ||
+			strings.Contains(s, "ssl.(*pumpStream).") || strings.Contains(s, "ssl.(*Engine).")
+		if ours && !strings.Contains(s, "ssl.socketGoroutines") &&
 			!strings.Contains(s, "testing.tRunner") {
 			out = append(out, s)
 		}

@@ -225,13 +225,18 @@ func (s *Socket) SslConfiguration() Configuration {
 		c.peerCertificateChain = append([]Certificate(nil), chain...)
 	}
 	if s.encrypted {
-		c.sessionCipher = s.sessState.Cipher
-		c.sessionProtocol, c.sessionProtocolSet = ProtocolFromVersion(s.sessState.Version), true
-		c.nextNegotiatedProtocol = s.sessState.ALPN
-		c.nextProtocolStatus = s.sessState.ALPNStatus
-		c.ephemeralServerKey = s.sessState.EphemeralKey
+		c.setSession(s.sessState)
 	}
 	return c
+}
+
+// setSession fills in the negotiated session's facts.
+func (c *Configuration) setSession(st SessionState) {
+	c.sessionCipher = st.Cipher
+	c.sessionProtocol, c.sessionProtocolSet = ProtocolFromVersion(st.Version), true
+	c.nextNegotiatedProtocol = st.ALPN
+	c.nextProtocolStatus = st.ALPNStatus
+	c.ephemeralServerKey = st.EphemeralKey
 }
 
 // SetSslConfiguration replaces the socket's configuration; it applies to
@@ -777,16 +782,15 @@ func (s *Socket) verifyNameLocked() string {
 	return s.hostName
 }
 
-// sniNameLocked is Qt's SNI rule: the peer verify name, else the host; no
-// SNI for IP literals, empty names or with SslOptionDisableServerNameIndication;
-// a trailing dot is dropped.
-func (s *Socket) sniNameLocked() string {
-	if s.config.TestSslOption(SslOptionDisableServerNameIndication) {
+// sniNameLocked is Qt's SNI rule for this socket (see sniName).
+func (s *Socket) sniNameLocked() string { return sniName(s.config, s.verifyNameLocked()) }
+
+// sniName is Qt's SNI rule: the peer verify name, else the host; no SNI
+// for IP literals, empty names or with SslOptionDisableServerNameIndication;
+// a trailing dot is dropped; international names go in their ACE form.
+func sniName(cfg Configuration, name string) string {
+	if cfg.TestSslOption(SslOptionDisableServerNameIndication) {
 		return ""
-	}
-	name := s.peerVerifyName
-	if name == "" {
-		name = s.hostName
 	}
 	if len(name) > 0 && name[len(name)-1] == '.' {
 		name = name[:len(name)-1]

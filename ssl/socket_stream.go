@@ -30,12 +30,13 @@ func newStream(backend string, raw net.Conn, received []byte, p SessionParams) (
 	return newPumpStream(core, raw, received), nil
 }
 
-// forceEngineOption, in a Configuration's backend configuration, makes a
-// Socket pump the backend's sans-IO engine even when the backend has a
-// stream fast path: the test suite runs every behaviour both ways.
-const forceEngineOption = "sslsocket.engine"
+// ForceEngineOption, set to "1" with SetBackendConfigurationOption, makes a
+// Socket drive the backend's sans-IO engine even when the backend has a
+// faster stream path (the go backend's tls.Conn): for comparing the two,
+// and so that the test suite runs every behaviour both ways.
+const ForceEngineOption = "sslsocket.engine"
 
-func forceEngine(c Configuration) bool { return c.backendConfig[forceEngineOption] == "1" }
+func forceEngine(c Configuration) bool { return c.backendConfig[ForceEngineOption] == "1" }
 
 // pumpStream drives an EngineCore over a connected transport: the Stream a
 // Socket uses with a backend that has no fast path (openssl). It moves
