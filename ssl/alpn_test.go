@@ -8,66 +8,70 @@ import (
 
 func TestAlpnNegotiation(t *testing.T) {
 	checkNoLeaks(t)
-	p := newTestPKI(t)
-	tests := []struct {
-		name               string
-		server, client     []string
-		want               string
-		serverSt, clientSt NextProtocolNegotiationStatus
-	}{
-		{"Qt's allowedProtocolNegotiation case", []string{"cool-protocol", "not-so-cool-protocol"},
-			[]string{"uber-cool-protocol", "cool-protocol", "not-so-cool-protocol"}, "cool-protocol",
-			NextProtocolNegotiationNegotiated, NextProtocolNegotiationNegotiated},
-		{"server preference wins", []string{"b", "a"}, []string{"a", "b"}, "b",
-			NextProtocolNegotiationNegotiated, NextProtocolNegotiationNegotiated},
-		{"no overlap: reported, not aborted", []string{"h2"}, []string{"spdy/3"}, "",
-			NextProtocolNegotiationUnsupported, NextProtocolNegotiationNone},
-		{"client offers nothing", []string{"h2"}, nil, "", NextProtocolNegotiationNone, NextProtocolNegotiationNone},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			scfg := p.serverConfig(p.server)
-			scfg.SetAllowedNextProtocols(tc.server)
-			ccfg := p.clientConfig()
-			ccfg.SetAllowedNextProtocols(tc.client)
-			client, server, cOK, sOK := handshakePair(t, ccfg, scfg, nil)
-			if !cOK || !sOK {
-				t.Fatalf("handshake: %s / %s", client.ErrorString(), server.ErrorString())
-			}
-			cc, sc := client.SslConfiguration(), server.SslConfiguration()
-			if cc.NextNegotiatedProtocol() != tc.want || cc.NextProtocolNegotiationStatus() != tc.clientSt {
-				t.Errorf("client: %q %v", cc.NextNegotiatedProtocol(), cc.NextProtocolNegotiationStatus())
-			}
-			wantServer := tc.want
-			if tc.serverSt == NextProtocolNegotiationUnsupported {
-				wantServer = NextProtocolHttp1_1
-			}
-			if sc.NextNegotiatedProtocol() != wantServer || sc.NextProtocolNegotiationStatus() != tc.serverSt {
-				t.Errorf("server: %q %v", sc.NextNegotiatedProtocol(), sc.NextProtocolNegotiationStatus())
-			}
-		})
-	}
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		tests := []struct {
+			name               string
+			server, client     []string
+			want               string
+			serverSt, clientSt NextProtocolNegotiationStatus
+		}{
+			{"Qt's allowedProtocolNegotiation case", []string{"cool-protocol", "not-so-cool-protocol"},
+				[]string{"uber-cool-protocol", "cool-protocol", "not-so-cool-protocol"}, "cool-protocol",
+				NextProtocolNegotiationNegotiated, NextProtocolNegotiationNegotiated},
+			{"server preference wins", []string{"b", "a"}, []string{"a", "b"}, "b",
+				NextProtocolNegotiationNegotiated, NextProtocolNegotiationNegotiated},
+			{"no overlap: reported, not aborted", []string{"h2"}, []string{"spdy/3"}, "",
+				NextProtocolNegotiationUnsupported, NextProtocolNegotiationNone},
+			{"client offers nothing", []string{"h2"}, nil, "", NextProtocolNegotiationNone, NextProtocolNegotiationNone},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				scfg := p.serverConfig(p.server)
+				scfg.SetAllowedNextProtocols(tc.server)
+				ccfg := p.clientConfig()
+				ccfg.SetAllowedNextProtocols(tc.client)
+				client, server, cOK, sOK := handshakePair(t, ccfg, scfg, nil)
+				if !cOK || !sOK {
+					t.Fatalf("handshake: %s / %s", client.ErrorString(), server.ErrorString())
+				}
+				cc, sc := client.SslConfiguration(), server.SslConfiguration()
+				if cc.NextNegotiatedProtocol() != tc.want || cc.NextProtocolNegotiationStatus() != tc.clientSt {
+					t.Errorf("client: %q %v", cc.NextNegotiatedProtocol(), cc.NextProtocolNegotiationStatus())
+				}
+				wantServer := tc.want
+				if tc.serverSt == NextProtocolNegotiationUnsupported {
+					wantServer = NextProtocolHttp1_1
+				}
+				if sc.NextNegotiatedProtocol() != wantServer || sc.NextProtocolNegotiationStatus() != tc.serverSt {
+					t.Errorf("server: %q %v", sc.NextNegotiatedProtocol(), sc.NextProtocolNegotiationStatus())
+				}
+			})
+		}
+	})
 }
 
 func TestAlpnInterop(t *testing.T) {
 	checkNoLeaks(t)
-	p := newTestPKI(t)
-	dir := pkiFiles(t, p)
-	port := opensslServer(t, dir, "-cert", "server.pem", "-key", "server.key", "-rev", "-alpn", "h2,http/1.1")
-	s := NewSocket()
-	defer s.Abort()
-	cfg := p.clientConfig()
-	cfg.SetAllowedNextProtocols([]string{"http/1.1"})
-	s.SetSslConfiguration(cfg)
-	s.ConnectToHostEncrypted("localhost", port)
-	if !s.WaitForEncrypted(10*time.Second) || s.SslConfiguration().NextNegotiatedProtocol() != "http/1.1" {
-		t.Errorf("against s_server -alpn: %q (%s)", s.SslConfiguration().NextNegotiatedProtocol(), s.ErrorString())
-	}
-	scfg := p.serverConfig(p.server)
-	scfg.SetAllowedNextProtocols([]string{"x-custom", "h2"})
-	sport := startServer(t, scfg, lineEchoServer)
-	out := sClient(t, dir, sport, "q\n", "-CAfile", "root.pem", "-alpn", "h2,x-custom")
-	if !strings.Contains(out, "ALPN protocol: x-custom") {
-		t.Errorf("s_client -alpn against our server:\n%s", out)
-	}
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		dir := pkiFiles(t, p)
+		port := opensslServer(t, dir, "-cert", "server.pem", "-key", "server.key", "-rev", "-alpn", "h2,http/1.1")
+		s := NewSocket()
+		defer s.Abort()
+		cfg := p.clientConfig()
+		cfg.SetAllowedNextProtocols([]string{"http/1.1"})
+		s.SetSslConfiguration(cfg)
+		s.ConnectToHostEncrypted("localhost", port)
+		if !s.WaitForEncrypted(10*time.Second) || s.SslConfiguration().NextNegotiatedProtocol() != "http/1.1" {
+			t.Errorf("against s_server -alpn: %q (%s)", s.SslConfiguration().NextNegotiatedProtocol(), s.ErrorString())
+		}
+		scfg := p.serverConfig(p.server)
+		scfg.SetAllowedNextProtocols([]string{"x-custom", "h2"})
+		sport := startServer(t, scfg, lineEchoServer)
+		out := sClient(t, dir, sport, "q\n", "-CAfile", "root.pem", "-alpn", "h2,x-custom")
+		if !strings.Contains(out, "ALPN protocol: x-custom") {
+			t.Errorf("s_client -alpn against our server:\n%s", out)
+		}
+	})
 }

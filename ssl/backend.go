@@ -147,8 +147,9 @@ const MaxPendingOutput = 64 << 10
 // fast path, and what Socket drives (for a backend without one, Socket
 // pumps an EngineCore over the connection instead).
 //
-// Concurrency: one Handshake, then at most one Read and one Write (or
-// Flush, or CloseWrite) at a time, which may overlap each other.
+// Concurrency: one Handshake, then Reads (which may overlap each other:
+// the stream serialises them) beside at most one Write (or Flush, or
+// CloseWrite) at a time.
 // EncryptedBytesAvailable, EncryptedBytesToWrite and
 // TakeEncryptedBytesWritten may be called from any goroutine at any time.
 type Stream interface {

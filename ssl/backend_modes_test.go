@@ -27,6 +27,9 @@ func backendModes() []backendMode {
 
 // apply makes c use the mode.
 func (m backendMode) apply(c Configuration) Configuration {
+	if m.backend == "" {
+		return c // the zero mode: the active backend
+	}
 	c.SetBackend(m.backend)
 	if m.engine {
 		c.SetBackendConfigurationOption(ForceEngineOption, "1")

@@ -60,12 +60,14 @@ func mustPair(t *testing.T, p *testPKI) (client, server *Socket) {
 // TestSocketNetConn runs x/net/nettest's net.Conn conformance suite on an
 // encrypted Socket pair.
 func TestSocketNetConn(t *testing.T) {
-	p := newTestPKI(t)
-	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
-		client, server, err := socketPair(t, p)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return client, server, func() { client.Close(); server.Close() }, nil
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
+			client, server, err := socketPair(t, p)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			return client, server, func() { client.Close(); server.Close() }, nil
+		})
 	})
 }

@@ -52,8 +52,10 @@ type pumpStream struct {
 	core   EngineCore
 	closed atomic.Bool // Close was called: whoever holds mu closes core
 
-	// Owned by the one reader (Handshake, then Read).
-	rbuf []byte
+	// readMu serialises readers (Handshake, then Read: a Socket lets
+	// several goroutines Read at once); it owns rbuf.
+	readMu sync.Mutex
+	rbuf   []byte
 
 	// sendMu serialises taking output and writing it, so records leave in
 	// the order the engine produced them whichever goroutine sends.
@@ -141,6 +143,8 @@ func (p *pumpStream) fill() error {
 }
 
 func (p *pumpStream) Handshake(ctx context.Context) error {
+	p.readMu.Lock()
+	defer p.readMu.Unlock()
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() { _ = p.conn.SetReadDeadline(time.Unix(1, 0)) })
 		defer func() {
@@ -175,6 +179,8 @@ func (p *pumpStream) Handshake(ctx context.Context) error {
 }
 
 func (p *pumpStream) Read(b []byte) (int, error) {
+	p.readMu.Lock()
+	defer p.readMu.Unlock()
 	for {
 		var n int
 		var err error

@@ -18,7 +18,18 @@ import (
 // testPKI is a CA and a server and client identity under it.
 type testPKI struct {
 	root, server, client *pki.Cert
+	mode                 backendMode // applied to every configuration made here
 }
+
+// with returns the PKI making configurations for backend mode m.
+func (p *testPKI) with(m backendMode) *testPKI {
+	q := *p
+	q.mode = m
+	return &q
+}
+
+// emptyConfig is Configuration{} in the PKI's backend mode.
+func (p *testPKI) emptyConfig() Configuration { return p.mode.apply(Configuration{}) }
 
 func newTestPKI(t testing.TB) *testPKI {
 	t.Helper()
@@ -32,7 +43,7 @@ func newTestPKI(t testing.TB) *testPKI {
 
 // serverConfig is a configuration serving identity, trusting the test root.
 func (p *testPKI) serverConfig(identity *pki.Cert) Configuration {
-	c := Configuration{}
+	c := p.emptyConfig()
 	c.SetLocalCertificate(certOf(identity))
 	c.SetPrivateKey(NewKey(identity.Key))
 	c.SetCaCertificates([]Certificate{certOf(p.root)})
@@ -40,7 +51,7 @@ func (p *testPKI) serverConfig(identity *pki.Cert) Configuration {
 }
 
 func (p *testPKI) clientConfig() Configuration {
-	c := Configuration{}
+	c := p.emptyConfig()
 	c.SetCaCertificates([]Certificate{certOf(p.root)})
 	return c
 }
@@ -104,147 +115,155 @@ func echo(s *Socket) {
 }
 
 func TestSocketHandshakeAndEcho(t *testing.T) {
-	p := newTestPKI(t)
-	port := startServer(t, p.serverConfig(p.server), echo)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		port := startServer(t, p.serverConfig(p.server), echo)
 
-	s := NewSocket()
-	defer s.Abort()
-	s.SetSslConfiguration(p.clientConfig())
-	rec := record(s)
-	s.ConnectToHostEncrypted("localhost", port)
-	// Written before encrypted: queued, then sent first.
-	if n, err := s.Write([]byte("early ")); n != 6 || err != nil {
-		t.Fatalf("early write: %d %v", n, err)
-	}
-	if !s.WaitForEncrypted(5 * time.Second) {
-		t.Fatalf("not encrypted: %s (%v)", s.ErrorString(), rec.list())
-	}
-	if _, err := s.Write([]byte("late\n")); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]byte, len("early late\n"))
-	if _, err := io.ReadFull(s, got); err != nil || string(got) != "early late\n" {
-		t.Fatalf("echo: %q %v", got, err)
-	}
-	if s.SessionProtocol() != TlsV1_3 || s.SessionCipher().IsNull() || !s.PeerCertificate().Equal(certOf(p.server)) {
-		t.Errorf("session: %v %v %v", s.SessionProtocol(), s.SessionCipher(), s.PeerCertificate().SubjectDisplayName())
-	}
-	if len(s.SslHandshakeErrors()) != 0 {
-		t.Errorf("handshake errors: %v", s.SslHandshakeErrors())
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"stateChanged(HostLookupState)", "hostFound", "stateChanged(ConnectingState)",
-		"stateChanged(ConnectedState)", "modeChanged(SslClientMode)", "connected", "encrypted",
-		"stateChanged(ClosingState)", "stateChanged(UnconnectedState)", "disconnected"}
-	if got := rec.list(); strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("events:\n got  %v\n want %v", got, want)
-	}
-	if s.State() != UnconnectedState {
-		t.Errorf("state after Close: %v", s.State())
-	}
+		s := NewSocket()
+		defer s.Abort()
+		s.SetSslConfiguration(p.clientConfig())
+		rec := record(s)
+		s.ConnectToHostEncrypted("localhost", port)
+		// Written before encrypted: queued, then sent first.
+		if n, err := s.Write([]byte("early ")); n != 6 || err != nil {
+			t.Fatalf("early write: %d %v", n, err)
+		}
+		if !s.WaitForEncrypted(5 * time.Second) {
+			t.Fatalf("not encrypted: %s (%v)", s.ErrorString(), rec.list())
+		}
+		if _, err := s.Write([]byte("late\n")); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len("early late\n"))
+		if _, err := io.ReadFull(s, got); err != nil || string(got) != "early late\n" {
+			t.Fatalf("echo: %q %v", got, err)
+		}
+		if s.SessionProtocol() != TlsV1_3 || s.SessionCipher().IsNull() || !s.PeerCertificate().Equal(certOf(p.server)) {
+			t.Errorf("session: %v %v %v", s.SessionProtocol(), s.SessionCipher(), s.PeerCertificate().SubjectDisplayName())
+		}
+		if len(s.SslHandshakeErrors()) != 0 {
+			t.Errorf("handshake errors: %v", s.SslHandshakeErrors())
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"stateChanged(HostLookupState)", "hostFound", "stateChanged(ConnectingState)",
+			"stateChanged(ConnectedState)", "modeChanged(SslClientMode)", "connected", "encrypted",
+			"stateChanged(ClosingState)", "stateChanged(UnconnectedState)", "disconnected"}
+		if got := rec.list(); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("events:\n got  %v\n want %v", got, want)
+		}
+		if s.State() != UnconnectedState {
+			t.Errorf("state after Close: %v", s.State())
+		}
+	})
 }
 
 func TestSocketVerificationFailure(t *testing.T) {
-	p := newTestPKI(t)
-	port := startServer(t, p.serverConfig(p.server), echo)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		port := startServer(t, p.serverConfig(p.server), echo)
 
-	s := NewSocket()
-	s.SetSslConfiguration(p.clientConfig())
-	s.SetPeerVerifyName("wrong.example")
-	rec := record(s)
-	s.ConnectToHostEncrypted("127.0.0.1", port)
-	err := s.WaitForEncryptedContext(context.Background())
-	var ve *VerificationError
-	if !errors.As(err, &ve) || !errors.Is(err, HostNameMismatch) {
-		t.Fatalf("err = %v, want a VerificationError with HostNameMismatch", err)
-	}
-	if s.SocketError() != SslHandshakeFailedError || s.ErrorString() != HostNameMismatch.Message() {
-		t.Errorf("error: %v %q", s.SocketError(), s.ErrorString())
-	}
-	s.WaitForDisconnected(5 * time.Second)
-	want := "peerVerifyError(HostNameMismatch) sslErrors(1) errorOccurred(SslHandshakeFailedError)"
-	if got := strings.Join(rec.list(), " "); !strings.Contains(got, want) || !strings.HasSuffix(got, "disconnected") || strings.Contains(got, "encrypted ") {
-		t.Errorf("events: %s", got)
-	}
-	if len(s.SslHandshakeErrors()) != 1 || s.IsEncrypted() {
-		t.Error("sslHandshakeErrors must keep the list; not encrypted")
-	}
-}
-
-func TestSocketIgnoreErrors(t *testing.T) {
-	p := newTestPKI(t)
-	port := startServer(t, p.serverConfig(p.server), echo)
-	leaf := certOf(p.server)
-	tests := []struct {
-		name   string
-		setup  func(s *Socket)
-		during func(s *Socket, errs []Error)
-		ok     bool
-	}{
-		{"not ignored", nil, nil, false},
-		{"IgnoreSslErrors before connecting is reset by it", func(s *Socket) { s.IgnoreSslErrors() }, nil, false},
-		{"IgnoreSslErrors in the handler", nil, func(s *Socket, _ []Error) { s.IgnoreSslErrors() }, true},
-		{"exact list before connecting", func(s *Socket) {
-			s.IgnoreSslErrorList([]Error{NewError(HostNameMismatch, leaf)})
-		}, nil, true},
-		{"list with the wrong certificate", func(s *Socket) {
-			s.IgnoreSslErrorList([]Error{NewError(HostNameMismatch, certOf(p.root))})
-		}, nil, false},
-		{"list missing one error", func(s *Socket) {
-			s.IgnoreSslErrorList([]Error{NewError(CertificateExpired, leaf)})
-		}, nil, false},
-		{"abort in the handler", nil, func(s *Socket, _ []Error) { s.Abort() }, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := NewSocket()
-			s.SetSslConfiguration(p.clientConfig())
-			s.SetPeerVerifyName("wrong.example")
-			if tc.setup != nil {
-				tc.setup(s)
-			}
-			if tc.during != nil {
-				s.OnSslErrors(func(errs []Error) { tc.during(s, errs) })
-			}
-			s.ConnectToHostEncrypted("127.0.0.1", port)
-			ok := s.WaitForEncrypted(5 * time.Second)
-			if ok != tc.ok {
-				t.Errorf("encrypted = %v, want %v (%s)", ok, tc.ok, s.ErrorString())
-			}
-			if ok && len(s.SslHandshakeErrors()) != 1 {
-				t.Errorf("ignored errors must stay visible: %v", s.SslHandshakeErrors())
-			}
-			s.Close()
-		})
-	}
-}
-
-func TestSocketPauseAndResume(t *testing.T) {
-	p := newTestPKI(t)
-	port := startServer(t, p.serverConfig(p.server), echo)
-	for _, ignore := range []bool{true, false} {
 		s := NewSocket()
 		s.SetSslConfiguration(p.clientConfig())
 		s.SetPeerVerifyName("wrong.example")
-		s.SetPauseMode(PauseOnSslErrors)
-		got := make(chan []Error, 1)
-		s.OnSslErrors(func(errs []Error) { got <- errs })
+		rec := record(s)
 		s.ConnectToHostEncrypted("127.0.0.1", port)
-		<-got
-		if s.IsEncrypted() {
-			t.Fatal("encrypted while paused")
+		err := s.WaitForEncryptedContext(context.Background())
+		var ve *VerificationError
+		if !errors.As(err, &ve) || !errors.Is(err, HostNameMismatch) {
+			t.Fatalf("err = %v, want a VerificationError with HostNameMismatch", err)
 		}
-		if ignore {
-			s.IgnoreSslErrors()
+		if s.SocketError() != SslHandshakeFailedError || s.ErrorString() != HostNameMismatch.Message() {
+			t.Errorf("error: %v %q", s.SocketError(), s.ErrorString())
 		}
-		s.Resume()
-		if ok := s.WaitForEncrypted(5 * time.Second); ok != ignore {
-			t.Errorf("ignore=%v: encrypted=%v", ignore, ok)
+		s.WaitForDisconnected(5 * time.Second)
+		want := "peerVerifyError(HostNameMismatch) sslErrors(1) errorOccurred(SslHandshakeFailedError)"
+		if got := strings.Join(rec.list(), " "); !strings.Contains(got, want) || !strings.HasSuffix(got, "disconnected") || strings.Contains(got, "encrypted ") {
+			t.Errorf("events: %s", got)
 		}
-		s.Close()
-	}
+		if len(s.SslHandshakeErrors()) != 1 || s.IsEncrypted() {
+			t.Error("sslHandshakeErrors must keep the list; not encrypted")
+		}
+	})
+}
+
+func TestSocketIgnoreErrors(t *testing.T) {
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		port := startServer(t, p.serverConfig(p.server), echo)
+		leaf := certOf(p.server)
+		tests := []struct {
+			name   string
+			setup  func(s *Socket)
+			during func(s *Socket, errs []Error)
+			ok     bool
+		}{
+			{"not ignored", nil, nil, false},
+			{"IgnoreSslErrors before connecting is reset by it", func(s *Socket) { s.IgnoreSslErrors() }, nil, false},
+			{"IgnoreSslErrors in the handler", nil, func(s *Socket, _ []Error) { s.IgnoreSslErrors() }, true},
+			{"exact list before connecting", func(s *Socket) {
+				s.IgnoreSslErrorList([]Error{NewError(HostNameMismatch, leaf)})
+			}, nil, true},
+			{"list with the wrong certificate", func(s *Socket) {
+				s.IgnoreSslErrorList([]Error{NewError(HostNameMismatch, certOf(p.root))})
+			}, nil, false},
+			{"list missing one error", func(s *Socket) {
+				s.IgnoreSslErrorList([]Error{NewError(CertificateExpired, leaf)})
+			}, nil, false},
+			{"abort in the handler", nil, func(s *Socket, _ []Error) { s.Abort() }, false},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				s := NewSocket()
+				s.SetSslConfiguration(p.clientConfig())
+				s.SetPeerVerifyName("wrong.example")
+				if tc.setup != nil {
+					tc.setup(s)
+				}
+				if tc.during != nil {
+					s.OnSslErrors(func(errs []Error) { tc.during(s, errs) })
+				}
+				s.ConnectToHostEncrypted("127.0.0.1", port)
+				ok := s.WaitForEncrypted(5 * time.Second)
+				if ok != tc.ok {
+					t.Errorf("encrypted = %v, want %v (%s)", ok, tc.ok, s.ErrorString())
+				}
+				if ok && len(s.SslHandshakeErrors()) != 1 {
+					t.Errorf("ignored errors must stay visible: %v", s.SslHandshakeErrors())
+				}
+				s.Close()
+			})
+		}
+	})
+}
+
+func TestSocketPauseAndResume(t *testing.T) {
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		port := startServer(t, p.serverConfig(p.server), echo)
+		for _, ignore := range []bool{true, false} {
+			s := NewSocket()
+			s.SetSslConfiguration(p.clientConfig())
+			s.SetPeerVerifyName("wrong.example")
+			s.SetPauseMode(PauseOnSslErrors)
+			got := make(chan []Error, 1)
+			s.OnSslErrors(func(errs []Error) { got <- errs })
+			s.ConnectToHostEncrypted("127.0.0.1", port)
+			<-got
+			if s.IsEncrypted() {
+				t.Fatal("encrypted while paused")
+			}
+			if ignore {
+				s.IgnoreSslErrors()
+			}
+			s.Resume()
+			if ok := s.WaitForEncrypted(5 * time.Second); ok != ignore {
+				t.Errorf("ignore=%v: encrypted=%v", ignore, ok)
+			}
+			s.Close()
+		}
+	})
 }
 
 func TestSocketUnsupportedProtocol(t *testing.T) {
@@ -270,71 +289,75 @@ func TestSocketConnectionRefused(t *testing.T) {
 }
 
 func TestDial(t *testing.T) {
-	p := newTestPKI(t)
-	port := startServer(t, p.serverConfig(p.server), echo)
-	cfg := p.clientConfig()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := Dial(ctx, fmt.Sprintf("localhost:%d", port), &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	msg := bytes.Repeat([]byte("x"), 100000)
-	go s.Write(msg)
-	got := make([]byte, len(msg))
-	if _, err := io.ReadFull(s, got); err != nil || !bytes.Equal(got, msg) {
-		t.Fatalf("bulk echo: %v", err)
-	}
-	// The default configuration does not trust the test root.
-	_, err = Dial(ctx, fmt.Sprintf("localhost:%d", port), nil)
-	if !errors.Is(err, UnableToGetLocalIssuerCertificate) {
-		t.Errorf("untrusted: %v", err)
-	}
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		port := startServer(t, p.serverConfig(p.server), echo)
+		cfg := p.clientConfig()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s, err := Dial(ctx, fmt.Sprintf("localhost:%d", port), &cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		msg := bytes.Repeat([]byte("x"), 100000)
+		go s.Write(msg)
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(s, got); err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("bulk echo: %v", err)
+		}
+		// The default configuration does not trust the test root.
+		_, err = Dial(ctx, fmt.Sprintf("localhost:%d", port), nil)
+		if !errors.Is(err, UnableToGetLocalIssuerCertificate) {
+			t.Errorf("untrusted: %v", err)
+		}
+	})
 }
 
 // TestSocketWritesBeforeEncryptedKeepOrder repeats the queued-write case
 // many times: data written before encrypted, then after it, must arrive
 // once each and in order (a buffer-compaction race once duplicated it).
 func TestSocketWritesBeforeEncryptedKeepOrder(t *testing.T) {
-	p := newTestPKI(t)
-	got := make(chan string, 64)
-	port := startServer(t, p.serverConfig(p.server), func(s *Socket) {
-		if !s.WaitForEncrypted(5 * time.Second) {
-			return
-		}
-		buf := make([]byte, 100)
-		for {
-			n, err := s.Read(buf)
-			if n > 0 {
-				got <- string(buf[:n])
-			}
-			if err != nil {
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		got := make(chan string, 64)
+		port := startServer(t, p.serverConfig(p.server), func(s *Socket) {
+			if !s.WaitForEncrypted(5 * time.Second) {
 				return
+			}
+			buf := make([]byte, 100)
+			for {
+				n, err := s.Read(buf)
+				if n > 0 {
+					got <- string(buf[:n])
+				}
+				if err != nil {
+					return
+				}
+			}
+		})
+		for i := range 30 {
+			s := NewSocket()
+			s.SetSslConfiguration(p.clientConfig())
+			s.ConnectToHostEncrypted("localhost", port)
+			s.Write([]byte("early "))
+			s.WaitForEncrypted(5 * time.Second)
+			s.Write([]byte("late\n"))
+			var all string
+			timeout := time.After(5 * time.Second)
+			for len(all) < len("early late\n") {
+				select {
+				case x := <-got:
+					all += x
+				case <-timeout:
+					s.Abort()
+					t.Fatalf("iteration %d: timed out with %q", i, all)
+				}
+			}
+			s.Close()
+			if all != "early late\n" {
+				t.Fatalf("iteration %d: server got %q", i, all)
 			}
 		}
 	})
-	for i := range 30 {
-		s := NewSocket()
-		s.SetSslConfiguration(p.clientConfig())
-		s.ConnectToHostEncrypted("localhost", port)
-		s.Write([]byte("early "))
-		s.WaitForEncrypted(5 * time.Second)
-		s.Write([]byte("late\n"))
-		var all string
-		timeout := time.After(5 * time.Second)
-		for len(all) < len("early late\n") {
-			select {
-			case x := <-got:
-				all += x
-			case <-timeout:
-				s.Abort()
-				t.Fatalf("iteration %d: timed out with %q", i, all)
-			}
-		}
-		s.Close()
-		if all != "early late\n" {
-			t.Fatalf("iteration %d: server got %q", i, all)
-		}
-	}
 }
