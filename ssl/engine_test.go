@@ -33,20 +33,33 @@ func enginePair(t testing.TB, p *testPKI, backend string, ccfg Configuration) (*
 // (0: all at once); it reports whether anything moved.
 func shuttle(t testing.TB, from, to *Engine, chunk int) bool {
 	t.Helper()
-	buf := make([]byte, MaxPendingOutput)
-	n := from.TakeOutput(buf)
-	for off := 0; off < n; {
-		end := n
-		if chunk > 0 {
-			end = min(n, off+chunk)
+	shuttleMu.Lock() // one reused buffer: the harness should not dominate allocation figures
+	defer shuttleMu.Unlock()
+	buf := shuttleBuf[:]
+	moved := false
+	for {
+		n := from.TakeOutput(buf)
+		if n == 0 {
+			return moved
 		}
-		if err := to.Feed(buf[off:end]); err != nil {
-			t.Fatal(err)
+		moved = true
+		for off := 0; off < n; {
+			end := n
+			if chunk > 0 {
+				end = min(n, off+chunk)
+			}
+			if err := to.Feed(buf[off:end]); err != nil {
+				t.Fatal(err)
+			}
+			off = end
 		}
-		off = end
 	}
-	return n > 0
 }
+
+var (
+	shuttleMu  sync.Mutex
+	shuttleBuf [16 << 10]byte
+)
 
 // handshakeEngines runs both handshakes to completion, moving chunk bytes
 // at a time, and returns each side's final error.
