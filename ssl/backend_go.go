@@ -196,6 +196,8 @@ type goShared struct {
 	alpnNoOverlap atomic.Bool
 	verifyFailed  atomic.Bool // our verification refused the peer: crypto/tls sent bad_certificate
 
+	closeNotified atomic.Bool // the peer's close_notify was reported
+
 	fatalMu sync.Mutex
 	fatal   error // a fatal alert was sent or received: no close_notify any more
 	// retryVerify, when set, waits until the owner retries a handshake
@@ -251,11 +253,14 @@ func (sh *goShared) handshakeFailed(err error) {
 }
 
 // readFailed reports an alert that ended the stream. crypto/tls returns
-// io.EOF for close_notify (and for a TCP close, which the caller tells
-// apart); any other error means an alert was received, or sent (bad
-// record MAC, unexpected message, …): no close_notify may follow.
-func (sh *goShared) readFailed(err error) {
+// io.EOF for close_notify and for a TCP close: transportEOF tells them
+// apart. Any other error means an alert was received, or sent (bad record
+// MAC, unexpected message, …): no close_notify may follow.
+func (sh *goShared) readFailed(err error, transportEOF bool) {
 	if errors.Is(err, io.EOF) {
+		if !transportEOF && sh.closeNotified.CompareAndSwap(false, true) {
+			sh.hooks.Alert(false, AlertLevelWarning, AlertCloseNotify, "close notify")
+		}
 		return
 	}
 	sh.setFatal(err)

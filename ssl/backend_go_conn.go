@@ -63,8 +63,9 @@ func (s *goStream) Handshake(ctx context.Context) error {
 func (s *goStream) Read(p []byte) (int, error) {
 	n, err := s.conn.Read(p)
 	if err != nil {
-		s.shared.readFailed(err)
-		if errors.Is(err, io.EOF) && s.tr.eof.Load() {
+		eof := s.tr.eof.Load()
+		s.shared.readFailed(err, eof)
+		if errors.Is(err, io.EOF) && eof {
 			err = ErrUncleanShutdown
 		}
 	}

@@ -282,14 +282,12 @@ func (c *goCore) Read(p []byte) (int, error) {
 	if errors.Is(err, errWouldBlock) {
 		return n, ErrWantRead
 	}
-	c.sh.readFailed(err)
-	if errors.Is(err, io.EOF) {
-		c.mem.mu.Lock()
-		unclean := c.mem.eofSeen
-		c.mem.mu.Unlock()
-		if unclean {
-			return n, ErrUncleanShutdown
-		}
+	c.mem.mu.Lock()
+	unclean := c.mem.eofSeen
+	c.mem.mu.Unlock()
+	c.sh.readFailed(err, unclean)
+	if errors.Is(err, io.EOF) && unclean {
+		return n, ErrUncleanShutdown
 	}
 	return n, err
 }

@@ -89,8 +89,10 @@ func (d *dispatcher) emit(fn func(), wait bool) {
 	}
 	if d.running && d.runner == goid() {
 		// Emitted from a handler: deliver after it returns. A synchronous
-		// event cannot wait for its own goroutine, so it runs now.
-		if wait {
+		// event cannot wait for its own goroutine: it runs now if nothing
+		// is queued before it, else it keeps its place in the order
+		// (a disconnect from a handler: Closing, then Unconnected).
+		if wait && len(d.queue) == 0 {
 			d.mu.Unlock()
 			fn()
 			return
@@ -312,5 +314,11 @@ func emitAlert(d *dispatcher, h *handlers[func(AlertLevel, AlertType, string)], 
 // direct reads to the loop.
 func (s *Socket) subscribeLoopEvent(remove func()) func() {
 	s.wantLoop()
-	return remove
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			remove()
+			s.unwantLoop()
+		})
+	}
 }

@@ -234,6 +234,14 @@ type prefixConn struct {
 	prefix []byte
 }
 
+// CloseWrite half-closes the connection (for an orderly close).
+func (c *prefixConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.New("ssl: connection cannot half-close")
+}
+
 // Read returns the replayed bytes first.
 func (c *prefixConn) Read(p []byte) (int, error) {
 	if len(c.prefix) > 0 {

@@ -59,11 +59,13 @@ type Socket struct {
 	wg         sync.WaitGroup
 	writeMu    sync.Mutex
 	readerUp   bool // a read loop is running
+	readerG    int64 // goroutine id of the plain read loop (it may run readyRead handlers)
 	stopReader bool // ask the plain read loop to hand over (STARTTLS)
 	// Read mode of an encrypted socket: until something needs Qt's buffered
 	// view (readyRead and other events, BytesAvailable, ReadLine, …), Read
 	// reads the session directly; then the read loop takes over, for good.
-	loopWanted    bool
+	loopWanted    bool // sticky: Qt's buffered view was used
+	loopSubs      int  // application subscribers to loop-only events (internal observers do not count)
 	directReaders int
 
 	// ep is Qt's verification policy and the backend's hooks (its own lock).
@@ -816,6 +818,7 @@ func (s *Socket) runHandshake() {
 		}
 		cancel()
 	}
+	s.awaitPlainReaderLocked()
 	aborted := s.aborted
 	s.mu.Unlock()
 	defer cancel()
@@ -890,8 +893,9 @@ func (s *Socket) handshakeFailed(err error) {
 	s.hsErr = &SocketErr{Kind: kind, Message: msg, Err: err}
 	s.mu.Unlock()
 	emit1(&s.disp, &s.ev.errorOccurred, kind)
-	// crypto/tls has sent its fatal alert; close without close_notify.
-	s.teardown(false, true)
+	// The engine has sent its fatal alert: no close_notify, and no reset
+	// that would destroy the alert in flight.
+	s.teardownLinger(false, true, kind == SslHandshakeFailedError)
 }
 
 // --- closing -------------------------------------------------------------
@@ -953,7 +957,11 @@ func (s *Socket) Close() error {
 
 // teardown ends the connection. graceful sends queued data and
 // close_notify first. fromInside is true on the socket's own goroutines.
-func (s *Socket) teardown(graceful, fromInside bool) {
+func (s *Socket) teardown(graceful, fromInside bool) { s.teardownLinger(graceful, fromInside, false) }
+
+// teardownLinger is teardown; linger closes the TCP connection in order
+// (see closeOrderly) because a fatal alert was just sent.
+func (s *Socket) teardownLinger(graceful, fromInside, linger bool) {
 	s.mu.Lock()
 	if s.raw == nil && s.state == UnconnectedState {
 		if s.cancel != nil {
@@ -1000,10 +1008,18 @@ func (s *Socket) teardown(graceful, fromInside bool) {
 	}
 	everConn := s.everConn
 	s.everConn = false
+	// An alert or close_notify went out: close without a TCP reset
+	// destroying it (unread input makes the kernel send one), unless a
+	// direct Read would see the drain's deadline.
+	orderly := (enc && graceful || linger) && s.directReaders == 0
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	if raw != nil {
-		raw.Close()
+		if orderly {
+			closeOrderly(raw)
+		} else {
+			raw.Close()
+		}
 	}
 	if sess != nil {
 		_ = sess.Close()
@@ -1031,4 +1047,25 @@ func (s *Socket) teardown(graceful, fromInside bool) {
 	s.tearing = false
 	s.cond.Broadcast()
 	s.mu.Unlock()
+}
+
+// Orderly close: after our last alert, half-close and read what the peer
+// still sends (bounded in time and bytes) before closing, so that unread
+// input does not make the kernel answer with a reset that destroys the
+// alert before the peer reads it.
+const (
+	lingerTime  = 100 * time.Millisecond
+	lingerBytes = 256 << 10
+)
+
+// closeOrderly half-closes c, drains it briefly, then closes it.
+func closeOrderly(c net.Conn) {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		c.Close()
+		return
+	}
+	_ = c.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, c, lingerBytes)
+	c.Close()
 }

@@ -163,6 +163,10 @@ func (s *Socket) startPlainReaderLocked() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		g := goid()
+		s.mu.Lock()
+		s.readerG = g
+		s.mu.Unlock()
 		s.readLoop(raw, false)
 	}()
 }
@@ -174,6 +178,12 @@ func (s *Socket) stopPlainReaderLocked() {
 		return
 	}
 	s.stopReader = true
+	if s.readerG != 0 && s.readerG == goid() {
+		// Called from a handler the plain loop itself runs (STARTTLS from
+		// readyRead): it is not reading, and stops as the handler returns;
+		// the handshake waits for that (awaitPlainReader).
+		return
+	}
 	raw := s.raw
 	_ = raw.SetReadDeadline(time.Unix(1, 0))
 	s.cond.Broadcast()
@@ -182,6 +192,21 @@ func (s *Socket) stopPlainReaderLocked() {
 	}
 	s.stopReader = false
 	_ = raw.SetReadDeadline(time.Time{}) // the handshake must not inherit a read deadline
+}
+
+// awaitPlainReaderLocked waits until a plain read loop asked to stop from
+// its own handler has stopped, then clears the deadline and the request.
+func (s *Socket) awaitPlainReaderLocked() {
+	if !s.stopReader {
+		return
+	}
+	for s.readerUp && !s.aborted {
+		s.cond.Wait()
+	}
+	s.stopReader = false
+	if s.raw != nil {
+		_ = s.raw.SetReadDeadline(time.Time{})
+	}
 }
 
 // ensureReaderLocked starts the read loop that Qt's buffered view needs:
@@ -198,7 +223,7 @@ func (s *Socket) ensureReaderLocked() {
 
 // loopWantedLocked reports whether anything needed the read loop: a use of
 // Qt's view, or a subscriber to an event only it can raise (sticky).
-func (s *Socket) loopWantedLocked() bool { return s.loopWanted }
+func (s *Socket) loopWantedLocked() bool { return s.loopWanted || s.loopSubs > 0 }
 
 // startEncryptedLoopLocked starts the encrypted read loop if the socket is
 // encrypted, it is not running, and no direct Read is in flight (the last
@@ -223,9 +248,20 @@ func (s *Socket) startEncryptedLoopLocked() {
 func (s *Socket) wantLoop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.loopWanted = true // also for a later handshake
+	s.loopSubs++
 	if s.mode != UnencryptedMode {
 		s.startEncryptedLoopLocked()
+	}
+}
+
+// unwantLoop is called when such a subscriber is removed: a later
+// handshake reads directly again (a loop already running stays for its
+// connection, with whatever it buffered).
+func (s *Socket) unwantLoop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loopSubs > 0 {
+		s.loopSubs--
 	}
 }
 
