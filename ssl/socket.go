@@ -58,9 +58,9 @@ type Socket struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	writeMu    sync.Mutex
-	readerUp   bool // a read loop is running
+	readerUp   bool  // a read loop is running
 	readerG    int64 // goroutine id of the plain read loop (it may run readyRead handlers)
-	stopReader bool // ask the plain read loop to hand over (STARTTLS)
+	stopReader bool  // ask the plain read loop to hand over (STARTTLS)
 	// Read mode of an encrypted socket: until something needs Qt's buffered
 	// view (readyRead and other events, BytesAvailable, ReadLine, …), Read
 	// reads the session directly; then the read loop takes over, for good.
