@@ -37,6 +37,54 @@ type endpoint struct {
 	ocspResponses  []OcspResponse
 	aborted        bool // the owner ended the connection: stop deciding
 	failure        error
+
+	// Events the backend raises while its caller holds a lock (a write
+	// under the socket's write mutex, any call into a pumped engine) wait
+	// here until the lock is released: no event is emitted under a lock.
+	// Guarded by mu.
+	held     int
+	deferred []func()
+}
+
+// hold marks the start of a backend call made under a lock: Alert and
+// NewSessionTicket events are kept until the matching release.
+func (e *endpoint) hold() {
+	e.mu.Lock()
+	e.held++
+	e.mu.Unlock()
+}
+
+// release ends a hold; the last one emits what was kept, in order. Call
+// it after the lock is released.
+func (e *endpoint) release() {
+	e.mu.Lock()
+	e.held--
+	var run []func()
+	if e.held == 0 {
+		run, e.deferred = e.deferred, nil
+	}
+	e.mu.Unlock()
+	for _, f := range run {
+		f()
+	}
+}
+
+// emitOrDefer emits now, or after the current hold.
+func (e *endpoint) emitOrDefer(f func()) {
+	e.mu.Lock()
+	if e.held > 0 {
+		e.deferred = append(e.deferred, f)
+		e.mu.Unlock()
+		return
+	}
+	e.mu.Unlock()
+	f()
+}
+
+// holder is what pumpStream needs from the hooks it is given: the endpoint.
+type holder interface {
+	hold()
+	release()
 }
 
 // endpointOwner is what the endpoint needs from its Socket or Engine.
@@ -279,17 +327,20 @@ func (e *endpoint) PreSharedKey(auth *PreSharedKeyAuthenticator) error {
 
 // Alert emits alertSent or alertReceived.
 func (e *endpoint) Alert(sent bool, level AlertLevel, typ AlertType, description string) {
+	h := &e.ev.alertReceived
 	if sent {
-		emitAlert(e.disp, &e.ev.alertSent, level, typ, description)
-	} else {
-		emitAlert(e.disp, &e.ev.alertReceived, level, typ, description)
+		h = &e.ev.alertSent
 	}
+	if h.empty() {
+		return
+	}
+	e.emitOrDefer(func() { emitAlert(e.disp, h, level, typ, description) })
 }
 
 // NewSessionTicket hands the ticket to the owner and signals it.
 func (e *endpoint) NewSessionTicket(ticket []byte, lifetimeHint int) {
-	if e.owner.storeTicket(ticket, lifetimeHint) {
-		emit0(e.disp, &e.ev.newSessionTicketReceived)
+	if e.owner.storeTicket(ticket, lifetimeHint) && !e.ev.newSessionTicketReceived.empty() {
+		e.emitOrDefer(func() { emit0(e.disp, &e.ev.newSessionTicketReceived) })
 	}
 }
 

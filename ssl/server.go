@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -228,30 +229,6 @@ func transientAcceptError(err error) bool {
 		errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS)
 }
 
-// prefixConn replays bytes already read from a connection.
-type prefixConn struct {
-	net.Conn
-	prefix []byte
-}
-
-// CloseWrite half-closes the connection (for an orderly close).
-func (c *prefixConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return errors.New("ssl: connection cannot half-close")
-}
-
-// Read returns the replayed bytes first.
-func (c *prefixConn) Read(p []byte) (int, error) {
-	if len(c.prefix) > 0 {
-		n := copy(p, c.prefix)
-		c.prefix = c.prefix[n:]
-		return n, nil
-	}
-	return c.Conn.Read(p)
-}
-
 // handshake takes one connection from TCP to encrypted (or to the bin).
 func (s *Server) handshake(conn net.Conn) {
 	defer s.wg.Done()
@@ -260,25 +237,37 @@ func (s *Server) handshake(conn net.Conn) {
 	s.mu.Unlock()
 	release := func() { <-s.slots }
 
+	sock := NewSocketFromConn(conn)
+	sock.SetSslConfiguration(cfg)
+	fwd := s.forward(sock)
+	defer fwd.stop()
+
 	// Qt peeks at the first byte: anything but a handshake record (0x16)
-	// is dropped without an error event.
+	// is closed without an error event (in order: no reset for a plain
+	// HTTP client); nothing at all within the timeout is Qt's
+	// errorOccurred(SocketTimeoutError).
 	var first [1]byte
 	_ = conn.SetReadDeadline(time.Now().Add(timeout))
 	if _, err := io.ReadFull(conn, first[:]); err != nil || first[0] != 0x16 {
-		conn.Close()
+		if isTimeout(err) {
+			sock.fail(SocketTimeoutError, "The handshake timed out") // a quiet client: forwarded
+			fwd.stop()
+		} else {
+			fwd.stop()
+			closeOrderly(conn)
+			sock.Abort()
+		}
 		release()
 		return
 	}
 	_ = conn.SetReadDeadline(time.Time{})
+	sock.received(first[:])
 
-	sock := NewSocketFromConn(&prefixConn{Conn: conn, prefix: first[:]})
-	sock.SetSslConfiguration(cfg)
-	remove := s.forward(sock)
 	s.mu.Lock()
 	select {
 	case <-s.closed:
 		s.mu.Unlock()
-		remove()
+		fwd.stop()
 		sock.Abort()
 		release()
 		return
@@ -293,28 +282,25 @@ func (s *Server) handshake(conn net.Conn) {
 	}()
 
 	if err := sock.StartServerEncryption(); err != nil {
-		remove()
+		fwd.stop()
 		sock.Abort()
 		release()
 		return
 	}
-	s.emitStarted(sock)
+	fwd.started()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout) // restarted after the first byte, as in Qt
 	defer cancel()
 	err := sock.WaitForEncryptedContext(ctx)
 	if err != nil {
-		timedOut := errors.Is(err, context.DeadlineExceeded)
-		remove() // from here on nothing of this socket is forwarded but the timeout
-		sock.Abort()
-		if timedOut {
-			for _, h := range s.ev.errorOccurred.load() {
-				h.fn(sock, SocketTimeoutError)
-			}
+		if errors.Is(err, context.DeadlineExceeded) {
+			sock.fail(SocketTimeoutError, "The handshake timed out") // forwarded, then the socket ends
 		}
+		fwd.stop()
+		sock.Abort()
 		release()
 		return
 	}
-	remove()
+	fwd.stop() // handed out: its events are its own from now on
 	select {
 	case s.ready <- sock:
 	case <-s.closed:
@@ -323,55 +309,97 @@ func (s *Server) handshake(conn net.Conn) {
 	}
 }
 
-// forward subscribes to the socket's events and re-emits them on the server.
-func (s *Server) forward(sock *Socket) (remove func()) {
-	removes := []func(){
-		sock.OnSslErrors(func(errs []Error) {
-			for _, h := range s.ev.sslErrors.load() {
-				h.fn(sock, errs)
-			}
-		}),
-		sock.OnPeerVerifyError(func(e Error) {
-			for _, h := range s.ev.peerVerifyError.load() {
-				h.fn(sock, e)
-			}
-		}),
-		sock.OnErrorOccurred(func(k SocketError) {
-			for _, h := range s.ev.errorOccurred.load() {
-				h.fn(sock, k)
-			}
-		}),
-		sock.OnPreSharedKeyAuthenticationRequired(func(a *PreSharedKeyAuthenticator) {
-			for _, h := range s.ev.preSharedKeyAuthenticationRequired.load() {
-				h.fn(sock, a)
-			}
-		}),
-		sock.OnAlertSent(func(l AlertLevel, t AlertType, d string) {
-			for _, h := range s.ev.alertSent.load() {
-				h.fn(sock, l, t, d)
-			}
-		}),
-		sock.OnAlertReceived(func(l AlertLevel, t AlertType, d string) {
-			for _, h := range s.ev.alertReceived.load() {
-				h.fn(sock, l, t, d)
-			}
-		}),
-		sock.OnHandshakeInterruptedOnError(func(e Error) {
-			for _, h := range s.ev.handshakeInterruptedOnError.load() {
-				h.fn(sock, e)
-			}
-		}),
-	}
-	return func() {
-		for _, r := range removes {
-			r()
-		}
-	}
+// forwarder re-emits one socket's handshake-phase events on the server,
+// through the socket's own dispatcher (so they never overlap the socket's
+// other handlers), until stop. Its subscriptions are internal: they do
+// not switch the socket to its read loop.
+type forwarder struct {
+	srv     *Server
+	sock    *Socket
+	live    atomic.Bool
+	removes []func()
 }
 
-func (s *Server) emitStarted(sock *Socket) {
-	for _, h := range s.ev.startedEncryptionHandshake.load() {
-		h.fn(sock)
+func (s *Server) forward(sock *Socket) *forwarder {
+	f := &forwarder{srv: s, sock: sock}
+	f.live.Store(true)
+	ev, sev := &sock.ev, &s.ev
+	f.removes = []func(){
+		ev.sslErrors.add(func(errs []Error) {
+			if f.live.Load() {
+				for _, h := range sev.sslErrors.load() {
+					h.fn(sock, errs)
+				}
+			}
+		}),
+		ev.peerVerifyError.add(func(e Error) {
+			if f.live.Load() {
+				for _, h := range sev.peerVerifyError.load() {
+					h.fn(sock, e)
+				}
+			}
+		}),
+		ev.errorOccurred.add(func(k SocketError) {
+			if f.live.Load() && !sock.handshakeCompleted() { // QSslServer forwards handshake-phase errors only
+				for _, h := range sev.errorOccurred.load() {
+					h.fn(sock, k)
+				}
+			}
+		}),
+		ev.preSharedKeyAuthenticationRequired.add(func(a *PreSharedKeyAuthenticator) {
+			if f.live.Load() {
+				for _, h := range sev.preSharedKeyAuthenticationRequired.load() {
+					h.fn(sock, a)
+				}
+			}
+		}),
+		ev.alertSent.add(func(l AlertLevel, t AlertType, d string) {
+			if f.live.Load() && !sock.handshakeCompleted() {
+				for _, h := range sev.alertSent.load() {
+					h.fn(sock, l, t, d)
+				}
+			}
+		}),
+		ev.alertReceived.add(func(l AlertLevel, t AlertType, d string) {
+			if f.live.Load() && !sock.handshakeCompleted() {
+				for _, h := range sev.alertReceived.load() {
+					h.fn(sock, l, t, d)
+				}
+			}
+		}),
+		ev.handshakeInterruptedOnError.add(func(e Error) {
+			if f.live.Load() {
+				for _, h := range sev.handshakeInterruptedOnError.load() {
+					h.fn(sock, e)
+				}
+			}
+		}),
+	}
+	return f
+}
+
+// started emits startedEncryptionHandshake on the socket's dispatcher.
+func (f *forwarder) started() {
+	if f.srv.ev.startedEncryptionHandshake.empty() {
+		return
+	}
+	f.sock.disp.post(func() {
+		if f.live.Load() {
+			for _, h := range f.srv.ev.startedEncryptionHandshake.load() {
+				h.fn(f.sock)
+			}
+		}
+	})
+}
+
+// stop ends forwarding (events already queued are dropped) and removes
+// the internal subscriptions.
+func (f *forwarder) stop() {
+	if f.live.Swap(false) {
+		for _, r := range f.removes {
+			r()
+		}
+		f.removes = nil
 	}
 }
 

@@ -987,10 +987,10 @@ func (s *Socket) teardownLinger(graceful, fromInside, linger bool) {
 		}
 		if enc {
 			s.flushQueue()
-			s.writeMu.Lock()
+			s.lockWrite()
 			_ = raw.SetWriteDeadline(time.Now().Add(2 * time.Second))
 			_ = sess.CloseWrite()
-			s.writeMu.Unlock()
+			s.unlockWrite()
 			s.emitEncryptedBytesWritten()
 		}
 	}

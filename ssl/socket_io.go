@@ -249,9 +249,15 @@ func (s *Socket) wantLoop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.loopSubs++
-	if s.mode != UnencryptedMode {
-		s.startEncryptedLoopLocked()
+	if s.mode == UnencryptedMode {
+		// A plain connection (NewSocketFromConn, SetSocketDescriptor) reads
+		// for readyRead from now on, as Qt's would.
+		if s.state == ConnectedState && !s.autoStart {
+			s.startPlainReaderLocked()
+		}
+		return
 	}
+	s.startEncryptedLoopLocked()
 }
 
 // unwantLoop is called when such a subscriber is removed: a later
@@ -439,9 +445,9 @@ func (s *Socket) Write(p []byte) (int, error) {
 		dst = s.sess
 	}
 	s.mu.Unlock()
-	s.writeMu.Lock()
+	s.lockWrite()
 	n, err := dst.Write(p)
-	s.writeMu.Unlock()
+	s.unlockWrite()
 	if enc {
 		s.lastWriteEnd.Store(time.Now().UnixNano())
 		s.readSinceWrite.Store(false)
@@ -486,7 +492,7 @@ func (s *Socket) writeFailed(err error) error {
 func (s *Socket) flushQueue() {
 	wroteAny := false
 	for {
-		s.writeMu.Lock()
+		s.lockWrite()
 		s.mu.Lock()
 		if len(s.wqueue) == 0 || !s.encrypted || s.aborted {
 			s.wqueue = s.wqueue[:0]
@@ -497,7 +503,7 @@ func (s *Socket) flushQueue() {
 			}
 			s.cond.Broadcast()
 			s.mu.Unlock()
-			s.writeMu.Unlock()
+			s.unlockWrite()
 			return
 		}
 		data := s.wqueue
@@ -508,7 +514,7 @@ func (s *Socket) flushQueue() {
 		n, err := sess.Write(data)
 		wroteAny = true
 		timedOut := err != nil && isTimeout(err)
-		s.writeMu.Unlock()
+		s.unlockWrite()
 		s.mu.Lock()
 		s.wspare = data[:0]
 		s.mu.Unlock()
@@ -547,11 +553,11 @@ func (s *Socket) Flush() bool {
 		s.flushQueue()
 	}
 	if sess != nil {
-		s.writeMu.Lock()
+		s.lockWrite()
 		if had, _ := sess.Flush(); had {
 			pending = true
 		}
-		s.writeMu.Unlock()
+		s.unlockWrite()
 		s.emitEncryptedBytesWritten()
 	}
 	return pending
@@ -746,4 +752,27 @@ func (s *Socket) emitReadyRead() {
 		s.cond.Broadcast()
 		s.mu.Unlock()
 	})
+}
+
+// lockWrite takes the write mutex. Events the backend raises while it is
+// held (alerts, tickets) are kept by the endpoint until unlockWrite has
+// released it: a handler may then call Write, Flush or Close.
+func (s *Socket) lockWrite() {
+	s.ep.hold()
+	s.writeMu.Lock()
+}
+
+// unlockWrite releases the write mutex, then emits the kept events.
+func (s *Socket) unlockWrite() {
+	s.writeMu.Unlock()
+	s.ep.release()
+}
+
+// received puts bytes already read from the connection (a Server's peek at
+// the first byte) where the handshake takes them from: the read buffer.
+func (s *Socket) received(b []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rbuf = append(s.rbuf[:0], b...)
+	s.rpos, s.rend = 0, len(b)
 }

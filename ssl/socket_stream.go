@@ -27,7 +27,8 @@ func newStream(backend string, raw net.Conn, received []byte, p SessionParams) (
 	if err != nil {
 		return nil, err
 	}
-	return newPumpStream(core, raw, received), nil
+	h, _ := p.Hooks.(holder)
+	return newPumpStream(core, raw, received, h), nil
 }
 
 // ForceEngineOption, set to "1" with SetBackendConfigurationOption, makes a
@@ -51,6 +52,7 @@ type pumpStream struct {
 	mu     sync.Mutex
 	core   EngineCore
 	closed atomic.Bool // Close was called: whoever holds mu closes core
+	hooks  holder      // holds the hooks' events while mu is held (may be nil)
 
 	// readMu serialises readers (Handshake, then Read: a Socket lets
 	// several goroutines Read at once); it owns rbuf.
@@ -70,8 +72,8 @@ type pumpStream struct {
 	written     atomic.Int64
 }
 
-func newPumpStream(core EngineCore, conn net.Conn, received []byte) *pumpStream {
-	p := &pumpStream{conn: conn, core: core, rbuf: make([]byte, 16<<10), obuf: make([]byte, MaxPendingOutput)}
+func newPumpStream(core EngineCore, conn net.Conn, received []byte, h holder) *pumpStream {
+	p := &pumpStream{conn: conn, core: core, hooks: h, rbuf: make([]byte, 16<<10), obuf: make([]byte, MaxPendingOutput)}
 	if len(received) > 0 {
 		core.Feed(received)
 		p.inBuffered.Store(int64(len(received)))
@@ -79,8 +81,13 @@ func newPumpStream(core EngineCore, conn net.Conn, received []byte) *pumpStream 
 	return p
 }
 
-// call runs fn on the engine under mu and refreshes the snapshots.
+// call runs fn on the engine under mu and refreshes the snapshots; the
+// events the engine's hooks raise meanwhile are emitted after mu is released.
 func (p *pumpStream) call(fn func(EngineCore)) {
+	if p.hooks != nil {
+		p.hooks.hold()
+		defer p.hooks.release() // runs after the Unlock below
+	}
 	p.mu.Lock()
 	fn(p.core)
 	p.inBuffered.Store(int64(p.core.BufferedInput()))

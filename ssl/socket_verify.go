@@ -49,3 +49,11 @@ func (s *Socket) Resume() { s.ep.resume() }
 // OcspResponses returns the stapled OCSP response of the handshake, decoded
 // (with OCSP stapling enabled on a client); empty when there was none.
 func (s *Socket) OcspResponses() []OcspResponse { return s.ep.ocsp() }
+
+// handshakeCompleted reports whether this connection's handshake completed
+// (even if the connection has ended since).
+func (s *Socket) handshakeCompleted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handshaked
+}

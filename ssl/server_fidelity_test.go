@@ -1,0 +1,141 @@
+package ssl
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestServerHandshakePhaseOnly: QSslServer forwards handshake-phase events
+// only — never an error of a connection that was handed out (the client
+// closing later) — and one socket's forwarded handlers never overlap.
+func TestServerHandshakePhaseOnly(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		srv := newTestServer(t, p.serverConfig(p.server))
+		var mu sync.Mutex
+		var events []string
+		var inFlight, overlaps atomic.Int32
+		enter := func(what string) func() {
+			if inFlight.Add(1) > 1 {
+				overlaps.Add(1)
+			}
+			mu.Lock()
+			events = append(events, what)
+			mu.Unlock()
+			time.Sleep(2 * time.Millisecond) // widen any overlap
+			return func() { inFlight.Add(-1) }
+		}
+		srv.OnStartedEncryptionHandshake(func(*Socket) { defer enter("started")() })
+		srv.OnPeerVerifyError(func(*Socket, Error) { defer enter("peerVerifyError")() })
+		srv.OnSslErrors(func(*Socket, []Error) { defer enter("sslErrors")() })
+		srv.OnErrorOccurred(func(_ *Socket, k SocketError) { defer enter("errorOccurred(" + k.String() + ")")() })
+		// The client presents an untrusted certificate: the server (QueryPeer) reports, then accepts.
+		other := newTestPKI(t)
+		ccfg := p.clientConfig()
+		ccfg.SetLocalCertificate(certOf(other.client))
+		ccfg.SetPrivateKey(NewKey(other.client.Key))
+		accepted := make(chan *Socket, 1)
+		go func() {
+			conn, err := srv.Accept() // the server starts serving with the first Accept
+			if err != nil {
+				accepted <- nil
+				return
+			}
+			accepted <- conn.(*Socket)
+		}()
+		c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), &ccfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := <-accepted
+		if s == nil {
+			t.Fatal("Accept failed")
+		}
+		s.mu.Lock()
+		loop := s.readerUp
+		s.mu.Unlock()
+		if loop {
+			t.Error("the server's internal forwarding switched the accepted socket to its read loop")
+		}
+		c.Close() // after the handshake: none of the server's business
+		if _, err := io.ReadAll(s); err != nil {
+			t.Logf("read: %v", err)
+		}
+		s.Close()
+		time.Sleep(50 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		if overlaps.Load() != 0 {
+			t.Errorf("%d overlapping handler runs for one socket", overlaps.Load())
+		}
+		// Qt's order: started, each peerVerifyError, then sslErrors.
+		var compact []string
+		for _, e := range events {
+			if len(compact) == 0 || compact[len(compact)-1] != e {
+				compact = append(compact, e)
+			}
+		}
+		want := []string{"started", "peerVerifyError", "sslErrors"}
+		if len(compact) < 3 || fmt.Sprint(compact[:3]) != fmt.Sprint(want) {
+			t.Errorf("events %v, want %v first", events, want)
+		}
+		for _, e := range events {
+			if e == "errorOccurred(RemoteHostClosedError)" {
+				t.Errorf("an error after the handoff was forwarded: %v", events)
+			}
+		}
+	})
+}
+
+// TestServerQuietAndPlainClients: a client that sends nothing is reported
+// as errorOccurred(SocketTimeoutError) at the handshake timeout (Qt's
+// quiet-client behaviour); a plaintext client is closed normally, without
+// a reset and without an error event.
+func TestServerQuietAndPlainClients(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		srv := newTestServer(t, p.serverConfig(p.server))
+		srv.SetHandshakeTimeout(300 * time.Millisecond)
+		errs := make(chan SocketError, 10)
+		srv.OnErrorOccurred(func(_ *Socket, k SocketError) { errs <- k })
+		acceptAll(srv, func(*Socket) {})
+
+		quiet, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer quiet.Close()
+		select {
+		case k := <-errs:
+			if k != SocketTimeoutError {
+				t.Errorf("quiet client: %v, want SocketTimeoutError", k)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("quiet client: no error reported")
+		}
+
+		plain, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer plain.Close()
+		plain.Write([]byte("GET / HTTP/1.0\r\nHost: localhost\r\nUser-Agent: test\r\n\r\n"))
+		plain.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadAll(plain); err != nil {
+			t.Errorf("plaintext client: %v (want an orderly close)", err)
+		}
+		select {
+		case k := <-errs:
+			t.Errorf("plaintext client reported %v", k)
+		case <-time.After(100 * time.Millisecond):
+		}
+	})
+}
