@@ -507,7 +507,13 @@ func (s *Socket) fail(kind SocketError, msg string) {
 		return
 	}
 	s.setErrorLocked(kind, msg)
+	connected := s.everConn
 	s.mu.Unlock()
+	if !connected {
+		// Lookup, connect or proxy failures: Qt's order is Unconnected,
+		// then errorOccurred (and no disconnected: there was no connection).
+		s.transition(UnconnectedState)
+	}
 	emit1(&s.disp, &s.ev.errorOccurred, kind)
 	s.teardown(false, true)
 }
@@ -588,8 +594,8 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 	}
 	if px.Type != NoProxy {
 		// The proxy resolves the host (SOCKS5 with names, HTTP CONNECT).
+		s.transition(ConnectingState) // Qt: Connecting, then hostFound
 		emit0(&s.disp, &s.ev.hostFound)
-		s.transition(ConnectingState)
 		conn, err := dialThroughProxy(ctx, px, host, port)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -614,8 +620,8 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 		s.fail(HostNotFoundError, "Host not found")
 		return
 	}
+	s.transition(ConnectingState) // Qt: Connecting, then hostFound
 	emit0(&s.disp, &s.ev.hostFound)
-	s.transition(ConnectingState)
 	var conn net.Conn
 	var d net.Dialer
 	for _, a := range addrs {
@@ -895,7 +901,9 @@ func (s *Socket) handshakeFailed(err error) {
 	emit1(&s.disp, &s.ev.errorOccurred, kind)
 	// The engine has sent its fatal alert: no close_notify, and no reset
 	// that would destroy the alert in flight.
-	s.teardownLinger(false, true, kind == SslHandshakeFailedError)
+	// Qt goes through Closing when its own policy refused the peer or the
+	// peer closed; failures inside the TLS library go straight to Unconnected.
+	s.teardownWith(teardownHow{closing: ve != nil || kind == RemoteHostClosedError, linger: kind == SslHandshakeFailedError}, true)
 }
 
 // --- closing -------------------------------------------------------------
@@ -957,11 +965,22 @@ func (s *Socket) Close() error {
 
 // teardown ends the connection. graceful sends queued data and
 // close_notify first. fromInside is true on the socket's own goroutines.
-func (s *Socket) teardown(graceful, fromInside bool) { s.teardownLinger(graceful, fromInside, false) }
+func (s *Socket) teardown(graceful, fromInside bool) {
+	s.teardownWith(teardownHow{graceful: graceful, closing: graceful}, fromInside)
+}
 
-// teardownLinger is teardown; linger closes the TCP connection in order
-// (see closeOrderly) because a fatal alert was just sent.
-func (s *Socket) teardownLinger(graceful, fromInside, linger bool) {
+// teardownHow says how a connection ends.
+type teardownHow struct {
+	graceful bool // send queued data and close_notify first
+	closing  bool // pass through ClosingState (Qt does, except for aborts and TLS-library failures)
+	linger   bool // a fatal alert was just sent: close the TCP connection in order (closeOrderly)
+}
+
+// teardownWith ends the connection as how says; fromInside is true on the
+// socket's own goroutines. Events: [Closing,] Unconnected,
+// readChannelFinished, disconnected — Qt's order.
+func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
+	graceful, linger := how.graceful, how.linger
 	s.mu.Lock()
 	if s.raw == nil && s.state == UnconnectedState {
 		if s.cancel != nil {
@@ -981,10 +1000,10 @@ func (s *Socket) teardownLinger(graceful, fromInside, linger bool) {
 	s.localClose = true // the read loop's end is ours, not the peer's
 	s.mu.Unlock()
 
+	if how.closing && raw != nil && was == ConnectedState {
+		s.transition(ClosingState)
+	}
 	if graceful && raw != nil {
-		if was == ConnectedState {
-			s.transition(ClosingState)
-		}
 		if enc {
 			s.flushQueue()
 			s.lockWrite()
@@ -1036,6 +1055,9 @@ func (s *Socket) teardownLinger(graceful, fromInside, linger bool) {
 	if changed {
 		send1(&s.disp, &s.ev.stateChanged, UnconnectedState)
 	}
+	if everConn {
+		emit0(&s.disp, &s.ev.readChannelFinished)
+	}
 	if everConn && !s.ev.disconnected.empty() {
 		s.disp.send(func() {
 			for _, h := range s.ev.disconnected.load() {
@@ -1043,10 +1065,14 @@ func (s *Socket) teardownLinger(graceful, fromInside, linger bool) {
 			}
 		})
 	}
-	s.mu.Lock()
-	s.tearing = false
-	s.cond.Broadcast()
-	s.mu.Unlock()
+	// Waiters wake once those events were delivered: at once, or — from a
+	// handler, where they queue — right after them.
+	s.disp.post(func() {
+		s.mu.Lock()
+		s.tearing = false
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	})
 }
 
 // Orderly close: after our last alert, half-close and read what the peer

@@ -142,9 +142,10 @@ func (s *Socket) readEnded(err error, encrypted bool) {
 	s.setErrorLocked(kind, msg)
 	s.cond.Broadcast()
 	s.mu.Unlock()
-	emit0(&s.disp, &s.ev.readChannelFinished)
 	emit1(&s.disp, &s.ev.errorOccurred, kind)
-	s.teardown(kind == RemoteHostClosedError && readErr == io.EOF, true)
+	// The peer's close_notify is answered with ours (RFC 8446 §6.1); a
+	// bare TCP close gets none. Either way through Closing, as in Qt.
+	s.teardownWith(teardownHow{graceful: kind == RemoteHostClosedError && readErr == io.EOF, closing: true}, true)
 	s.mu.Lock()
 	if s.readErr == nil || s.readErr == io.EOF {
 		s.readErr = readErr

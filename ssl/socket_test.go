@@ -147,7 +147,7 @@ func TestSocketHandshakeAndEcho(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"stateChanged(HostLookupState)", "hostFound", "stateChanged(ConnectingState)",
+		want := []string{"stateChanged(HostLookupState)", "stateChanged(ConnectingState)", "hostFound",
 			"stateChanged(ConnectedState)", "modeChanged(SslClientMode)", "connected", "encrypted",
 			"stateChanged(ClosingState)", "stateChanged(UnconnectedState)", "disconnected"}
 		if got := rec.list(); strings.Join(got, " ") != strings.Join(want, " ") {
