@@ -247,27 +247,23 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 		sock.SetPauseMode(ssl.PauseOnSslErrors)
 	}
 	decide := make(chan struct{}, 1)
+	accepts := func(errs []ssl.Error) bool { // without asking
+		return o.tls.verify == "none" || o.tls.verify == "query" || o.ignoreAll || allMatched(errs, p.ignores)
+	}
+	sslErrorsSeen := false
 	sock.OnSslErrors(func(reported []ssl.Error) {
 		errs := reported
 		if p.sniDiffers { // the socket checked the SNI name; the user asked about another
-			opts := ssl.VerifyOptions{Roots: p.roots, HostName: p.verifyName, Depth: p.cfg.PeerVerifyDepth()}
-			errs = ssl.VerifyChain(sock.PeerCertificateChain(), opts)
-			if len(errs) == 0 {
-				sock.IgnoreSslErrorList(reported)
-			}
+			errs = p.reverify(sock.PeerCertificateChain())
 		}
 		ss.mu.Lock()
 		ss.errs, ss.sockErrs = errs, reported
+		sslErrorsSeen = true
 		ss.mu.Unlock()
-		if o.ignoreAll {
-			sock.IgnoreSslErrors()
-			return
-		}
-		if len(p.ignores) > 0 && allMatched(errs, p.ignores) {
+		switch {
+		case len(errs) == 0 || accepts(errs):
 			sock.IgnoreSslErrorList(reported)
-			return
-		}
-		if interactive {
+		case interactive:
 			decide <- struct{}{}
 		}
 	})
@@ -340,6 +336,31 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 		return a.finishFailed(o, p, sock, &ss, rep, a.describeWaitError(err, timedOut(), o.timeout, sock, p, "waiting for the TLS handshake with"))
 	}
 	timer.Stop()
+	ss.mu.Lock()
+	seen := sslErrorsSeen
+	ss.mu.Unlock()
+	if p.sniDiffers && !seen && o.tls.verify != "none" {
+		// The socket found nothing wrong for the SNI name; the certificate
+		// must still be valid for the verify name. Nothing has been sent yet.
+		if errs := p.reverify(sock.PeerCertificateChain()); len(errs) > 0 {
+			ss.mu.Lock()
+			ss.errs = errs
+			ss.mu.Unlock()
+			ok := accepts(errs)
+			if !ok && interactive {
+				ss.mu.Lock()
+				ss.chainShown = true
+				ss.mu.Unlock()
+				printChain(a.stdout, sock.PeerCertificateChain(), o.showCerts)
+				printProblems(a.stdout, errs, sock.PeerCertificateChain(), p.verifyName)
+				ok = askToContinue(a.stdin, a.stderr, errs)
+			}
+			if !ok {
+				sock.Abort()
+				return a.finishFailed(o, p, sock, &ss, rep, &ssl.VerificationError{Errors: errs})
+			}
+		}
+	}
 	cs := sock.ConnectionState()
 	sslCfg := sock.SslConfiguration()
 	ocsp := sock.OcspResponses()
@@ -390,6 +411,11 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 		return 0, nil
 	}
 	return a.relay(o, sock, &ss)
+}
+
+// reverify checks chain for the verify name, with the socket's roots.
+func (p *connectPlan) reverify(chain []ssl.Certificate) []ssl.Error {
+	return ssl.VerifyChain(chain, ssl.VerifyOptions{Roots: p.roots, HostName: p.verifyName, Depth: p.cfg.PeerVerifyDepth()})
 }
 
 // describeWaitError turns a failed wait into words.
@@ -455,11 +481,12 @@ func (a *app) finishFailed(o *connectOpts, p *connectPlan, sock *ssl.Socket, ss 
 	ss.mu.Unlock()
 	rep.SocketError = sock.SocketError().String()
 	rep.ErrorString = sock.ErrorString()
-	if err != nil {
-		var ve *ssl.VerificationError
-		if !errors.As(err, &ve) {
-			rep.ErrorString = err.Error()
-		}
+	var ve *ssl.VerificationError
+	switch {
+	case errors.As(err, &ve) && len(ve.Errors) > 0:
+		rep.SocketError, rep.ErrorString = ssl.SslHandshakeFailedError.String(), ve.Errors[0].Error()
+	case err != nil:
+		rep.ErrorString = err.Error()
 	}
 	rep.Verdict = rep.verdict(p, o)
 	a.printReport(o, rep, sock.PeerCertificateChain(), ss)
