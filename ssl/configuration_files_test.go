@@ -279,4 +279,3 @@ func TestProxyFromEnvironment(t *testing.T) {
 		}
 	}
 }
-

@@ -1,86 +1,85 @@
 package ssl
 
 import (
-	"errors"
+	"context"
 	"net"
 	"net/http"
-	"sync"
-
-	"golang.org/x/net/http2"
 )
 
-// ServeHTTP serves HTTP with srv's handler and settings on the encrypted
-// connections l accepts (a Server from Listen): HTTP/2 on those whose
-// client chose "h2" through ALPN, HTTP/1.1 on the others. Request.TLS is
-// set on both (Socket.ConnectionState). It returns when l fails or is
-// closed, or after srv.Shutdown or srv.Close, with srv.Serve's error
-// (http.ErrServerClosed after a shutdown).
+// ServeHTTP serves HTTP with srv on the encrypted connections l accepts (a
+// Server from Listen): HTTP/2 to clients that chose "h2" through ALPN,
+// HTTP/1.1 to the others, with Request.TLS set from the connection's
+// Socket.ConnectionState on both. It is srv.Serve(l) with HTTP/2 made to
+// work, and returns what srv.Serve returns (http.ErrServerClosed after
+// srv.Shutdown or srv.Close).
 //
-// Why not srv.Serve(l)? net/http switches to HTTP/2 only on *tls.Conn
-// connections: given a Socket that negotiated "h2", it would answer in
-// HTTP/1.1 and the client would fail. srv.Serve(l) is right only when the
-// configuration does not offer "h2" (AllowedNextProtocols).
+// Why not plain srv.Serve(l)? net/http switches to HTTP/2 only on
+// *tls.Conn connections: given a Socket that negotiated "h2" it answers in
+// HTTP/1.1 and the client fails. ServeHTTP uses net/http's own HTTP/2
+// server through its connection-level entry (Protocols with
+// UnencryptedHTTP2: "unencrypted" there means that net/http does not do the
+// TLS itself — the Socket does), and sets Request.TLS itself.
 //
-// ServeHTTP prepares srv for HTTP/2 with golang.org/x/net/http2's
-// ConfigureServer, so that srv.Shutdown also ends HTTP/2 connections
-// gracefully; call it once per srv.
+// ServeHTTP adjusts srv before serving: it adds HTTP/2 to srv.Protocols,
+// and wraps srv.Handler and srv.ConnContext (keeping what they do). Call it
+// once per srv.
 func ServeHTTP(srv *http.Server, l net.Listener) error {
-	h2 := &http2.Server{}
-	if err := http2.ConfigureServer(srv, h2); err != nil {
-		return err
+	var protos http.Protocols
+	if srv.Protocols != nil {
+		protos = *srv.Protocols
+	} else {
+		protos.SetHTTP1(true)
 	}
-	h1 := &connListener{l: l, conns: make(chan net.Conn), closed: make(chan struct{})}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(h1) }()
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			h1.Close()
-			if serr := <-served; !errors.Is(serr, net.ErrClosed) {
-				return serr // http.ErrServerClosed after Shutdown or Close
-			}
-			return err
+	protos.SetUnencryptedHTTP2(true)
+	srv.Protocols = &protos
+
+	connContext := srv.ConnContext
+	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if hc, ok := c.(httpConn); ok {
+			ctx = context.WithValue(ctx, httpConnKey{}, hc.stater)
 		}
-		if st, ok := c.(connectionStater); ok && st.ConnectionState().NegotiatedProtocol == http2.NextProtoTLS {
-			go h2.ServeConn(c, &http2.ServeConnOpts{BaseConfig: srv, Handler: srv.Handler})
-			continue
+		if connContext != nil {
+			ctx = connContext(ctx, c)
 		}
-		select {
-		case h1.conns <- c:
-		case <-h1.closed:
-			c.Close()
-		}
+		return ctx
 	}
-}
-
-// connListener hands ServeHTTP's HTTP/1 connections to http.Server.Serve.
-// Closing it (as srv.Shutdown does) closes the real listener too, which
-// ends ServeHTTP's accept loop.
-type connListener struct {
-	l      net.Listener
-	conns  chan net.Conn
-	once   sync.Once
-	closed chan struct{}
-}
-
-// Accept returns the next HTTP/1 connection.
-func (c *connListener) Accept() (net.Conn, error) {
-	select {
-	case conn := <-c.conns:
-		return conn, nil
-	case <-c.closed:
-		return nil, net.ErrClosed
+	handler := srv.Handler
+	if handler == nil {
+		handler = http.DefaultServeMux
 	}
-}
-
-// Close stops Accept and closes the real listener.
-func (c *connListener) Close() error {
-	c.once.Do(func() {
-		close(c.closed)
-		c.l.Close()
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if st, ok := r.Context().Value(httpConnKey{}).(connectionStater); ok && r.TLS == nil {
+			cs := st.ConnectionState()
+			r.TLS = &cs
+		}
+		handler.ServeHTTP(w, r)
 	})
-	return nil
+	return srv.Serve(httpListener{l})
 }
 
-// Addr is the real listener's address.
-func (c *connListener) Addr() net.Addr { return c.l.Addr() }
+// httpListener hands srv.Serve its connections as httpConn.
+type httpListener struct{ net.Listener }
+
+// Accept wraps the next connection.
+func (l httpListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	st, ok := c.(connectionStater)
+	if !ok {
+		return c, nil // not a Socket: as srv.Serve would
+	}
+	return httpConn{Conn: c, stater: st}, nil
+}
+
+// httpConn is a Socket seen by net/http as a plain net.Conn: its
+// ConnectionState is hidden, so that net/http takes the connection-level
+// HTTP/2 path; ServeHTTP's handler sets Request.TLS from stater.
+type httpConn struct {
+	net.Conn
+	stater connectionStater
+}
+
+// httpConnKey is the context key of an httpConn's connectionStater.
+type httpConnKey struct{}

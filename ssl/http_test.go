@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -16,7 +17,6 @@ import (
 	"time"
 
 	"github.com/sslsocket/sslsocket/internal/pki"
-	"golang.org/x/net/http2"
 )
 
 // httpPKI is a root and a localhost leaf for the HTTP tests.
@@ -145,36 +145,39 @@ func TestHTTPTransportVerifies(t *testing.T) {
 	}
 }
 
-// TestHTTPRecipesWithoutHTTPTransport documents what plain net/http and
-// x/net/http2 do with Sockets: http2.Transport with DialTLSContext works
-// and fills Response.TLS; http.Transport with DialTLSContext works for
-// HTTP/1.1 only (ALPN must not offer h2) and leaves Response.TLS nil.
+// TestHTTPRecipesWithoutHTTPTransport documents what plain net/http does
+// with Sockets: http.Transport with DialTLSContext works for HTTP/1.1 (ALPN
+// must not offer h2) but leaves Response.TLS nil; srv.Serve over Listen
+// answers an h2 client in HTTP/1.1, which fails (the reason for ServeHTTP).
 func TestHTTPRecipesWithoutHTTPTransport(t *testing.T) {
 	p := newHTTPPKI()
 	url, _, _ := startHTTP(t, p.server("h2", "http/1.1"), describe)
-	dialWith := func(alpn string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-		return func(ctx context.Context, network, addr string) (net.Conn, error) {
-			cfg := p.client()
-			cfg.SetAllowedNextProtocols([]string{alpn})
-			return Dial(ctx, addr, &cfg)
-		}
-	}
-	h2 := &http2.Transport{DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-		return dialWith("h2")(ctx, network, addr)
+	h1 := &http.Transport{DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		cfg := p.client()
+		cfg.SetAllowedNextProtocols([]string{"http/1.1"})
+		return Dial(ctx, addr, &cfg)
 	}}
-	defer h2.CloseIdleConnections()
-	body, resp := get(t, &http.Client{Transport: h2}, url)
-	if body != `HTTP/2.0 TlsV1_3 alpn="h2"` || resp.TLS == nil || resp.TLS.NegotiatedProtocol != "h2" {
-		t.Errorf("http2.Transport: %q, resp.TLS %v", body, resp.TLS)
-	}
-	h1 := &http.Transport{DialTLSContext: dialWith("http/1.1")}
 	defer h1.CloseIdleConnections()
-	body, resp = get(t, &http.Client{Transport: h1}, url)
+	body, resp := get(t, &http.Client{Transport: h1}, url)
 	if body != `HTTP/1.1 TlsV1_3 alpn="http/1.1"` {
 		t.Errorf("http.Transport: %q", body)
 	}
 	if resp.TLS != nil {
-		t.Log("net/http now fills Response.TLS for non-*tls.Conn connections: HTTPTransport's workaround can go")
+		t.Error("net/http now fills Response.TLS for non-*tls.Conn connections: HTTPTransport's workaround can go")
+	}
+
+	l, err := Listen("tcp", "127.0.0.1:0", p.server("h2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := &http.Server{Handler: describe, ErrorLog: log.New(io.Discard, "", 0)}
+	go plain.Serve(l)
+	defer plain.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	tr := NewHTTPTransport(p.client())
+	defer tr.CloseIdleConnections()
+	if _, err := (&http.Client{Transport: tr}).Get("https://localhost:" + port + "/"); err == nil {
+		t.Error("net/http's Serve now speaks HTTP/2 on Sockets: ServeHTTP's workaround can go")
 	}
 }
 

@@ -68,13 +68,12 @@ func (s *Socket) ConnectionState() tls.ConnectionState {
 // backend reports.
 func connectionStateOf(st SessionState, chain []Certificate, serverName string) tls.ConnectionState {
 	cs := tls.ConnectionState{
-		Version:                    st.Version,
-		HandshakeComplete:          true,
-		DidResume:                  st.Resumed,
-		CipherSuite:                st.Cipher.ID(),
-		NegotiatedProtocolIsMutual: true,
-		ServerName:                 serverName,
-		OCSPResponse:               st.OCSPResponse,
+		Version:           st.Version,
+		HandshakeComplete: true,
+		DidResume:         st.Resumed,
+		CipherSuite:       st.Cipher.ID(),
+		ServerName:        serverName,
+		OCSPResponse:      st.OCSPResponse,
 	}
 	if st.ALPNStatus == NextProtocolNegotiationNegotiated {
 		cs.NegotiatedProtocol = st.ALPN

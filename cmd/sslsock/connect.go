@@ -199,7 +199,6 @@ type session struct {
 	mu         sync.Mutex
 	errs       []ssl.Error // the certificate problems (for the verify name)
 	sockErrs   []ssl.Error // as the socket reported them
-	ignored    bool        // the handshake went on despite errs
 	alertsIn   []jsonAlert
 	alertsOut  []jsonAlert
 	fatalIn    *jsonAlert // a fatal alert received
