@@ -211,6 +211,11 @@ func TestServeHTTPShutdown(t *testing.T) {
 // view of the same session from the other end, and checks it survives the
 // peer closing the connection, as tls.Conn's does.
 func TestConnectionState(t *testing.T) {
+	t.Run("stream", func(t *testing.T) { testConnectionState(t, false) })
+	t.Run("engine", func(t *testing.T) { testConnectionState(t, true) })
+}
+
+func testConnectionState(t *testing.T, engine bool) {
 	p := newHTTPPKI()
 	pool := x509PoolOf(p.root)
 	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
@@ -238,6 +243,9 @@ func TestConnectionState(t *testing.T) {
 	}
 	cfg := p.client()
 	cfg.SetAllowedNextProtocols([]string{"h2"})
+	if engine {
+		cfg.SetBackendConfigurationOption(ForceEngineOption, "1")
+	}
 	s.SetSslConfiguration(cfg)
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	var during tls.ConnectionState

@@ -20,7 +20,7 @@ func (s *goStream) ConnectionState() tls.ConnectionState { return s.conn.Connect
 // tls.Conn belongs to the engine's worker).
 func (c *goCore) ConnectionState() tls.ConnectionState { return c.conn.ConnectionState() }
 
-// ConnectionState describes the pumped engine's session, when its backend
+// connectionState describes the pumped engine's session, when its backend
 // can (see connectionStater).
 func (p *pumpStream) connectionState() (tls.ConnectionState, bool) {
 	p.mu.Lock()
@@ -32,9 +32,9 @@ func (p *pumpStream) connectionState() (tls.ConnectionState, bool) {
 }
 
 // ConnectionState describes the negotiated session as crypto/tls does, so
-// that Go code written for *tls.Conn works with a Socket: net/http's server
-// fills Request.TLS from it, and golang.org/x/net/http2's Transport fills
-// Response.TLS (see the HTTP examples).
+// that Go code written for *tls.Conn works with a Socket: net/http fills
+// Request.TLS from it, and Response.TLS over HTTP/2 (see ServeHTTP and
+// HTTPTransport).
 //
 // Before the handshake has completed it returns the zero value
 // (HandshakeComplete false). Like tls.Conn, and unlike Qt's SessionProtocol
