@@ -22,7 +22,8 @@ import (
 //
 // ServeHTTP adjusts srv before serving: it adds HTTP/2 to srv.Protocols,
 // and wraps srv.Handler and srv.ConnContext (keeping what they do). Call it
-// once per srv.
+// once per srv, with a listener of Sockets (Listen, NewServer): on plain
+// TCP connections srv would also accept cleartext HTTP/2 (h2c).
 func ServeHTTP(srv *http.Server, l net.Listener) error {
 	var protos http.Protocols
 	if srv.Protocols != nil {
