@@ -71,6 +71,7 @@ type certNewOpts struct {
 	out                     string
 	days                    int
 	force, chain            bool
+	daysSet                 bool // --days was given
 	p12                     bool
 	p12Pass                 string
 }
@@ -88,7 +89,7 @@ func (a *app) certNewCommand() *cobra.Command {
 	fs.StringVar(&o.kind, "type", "leaf", "ca, intermediate, leaf (a server) or client")
 	fs.StringVar(&o.cn, "cn", "", "common name (default: the first --san; for leaves without --san, localhost)")
 	fs.StringVar(&o.sans, "san", "", "subject alternative names a,b (IP addresses are recognised)")
-	fs.IntVar(&o.days, "days", 30, "validity in days (positive)")
+	fs.IntVar(&o.days, "days", 0, "validity in days (default: 365 for CAs, 30 for others; never beyond the issuer's)")
 	fs.StringVar(&o.keyType, "key-type", "ecdsa-p256", "ecdsa-p256, ecdsa-p384, rsa-2048 or ed25519")
 	fs.StringVar(&o.issuerCert, "issuer-cert", "", "issuing CA certificate (PEM); none: self-signed")
 	fs.StringVar(&o.issuerKey, "issuer-key", "", "issuing CA's private key")
@@ -98,7 +99,10 @@ func (a *app) certNewCommand() *cobra.Command {
 	fs.BoolVar(&o.chain, "chain", false, "also write PREFIX-chain.pem: the certificate, then the issuer's chain from --issuer-cert")
 	fs.BoolVar(&o.p12, "p12", false, "also write PREFIX.p12 (PKCS#12: key, certificate and issuer chain)")
 	fs.StringVar(&o.p12Pass, "p12-pass", "", "password of PREFIX.p12 (default: empty)")
-	c.RunE = a.command(func([]string) (int, error) { return a.runCertNew(&o) })
+	c.RunE = a.command(func([]string) (int, error) {
+		o.daysSet = fs.Changed("days")
+		return a.runCertNew(&o)
+	})
 	return c
 }
 
@@ -107,8 +111,14 @@ func (a *app) runCertNew(o *certNewOpts) (int, error) {
 	if o.out == "" {
 		return 2, usagef("cert new needs --out PREFIX")
 	}
-	if o.days <= 0 {
+	if o.daysSet && o.days <= 0 {
 		return 2, usagef("--days must be positive, not %d", o.days)
+	}
+	if !o.daysSet {
+		o.days = 30
+		if o.kind == "ca" || o.kind == "intermediate" {
+			o.days = 365
+		}
 	}
 	if (o.issuerCert == "") != (o.issuerKey == "") {
 		return 2, usagef("--issuer-cert and --issuer-key go together")
@@ -185,7 +195,8 @@ func (a *app) runCertNew(o *certNewOpts) (int, error) {
 			return 1, err
 		}
 		if spec.NotAfter.After(issuer.Cert.NotAfter) {
-			fmt.Fprintf(a.stderr, "sslsock: note: the issuer expires on %s, before this certificate\n", issuer.Cert.NotAfter.Format("2006-01-02"))
+			spec.NotAfter = issuer.Cert.NotAfter
+			fmt.Fprintf(a.stderr, "sslsock: note: validity shortened to the issuer's, until %s\n", issuer.Cert.NotAfter.Format("2006-01-02 15:04 MST"))
 		}
 		c, err = issuer.Issue(spec)
 	}

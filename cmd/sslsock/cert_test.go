@@ -58,6 +58,15 @@ func TestCertNewRules(t *testing.T) {
 	if r := runIn("", "cert", "new", "--out", p("leaf"), "--force"); r.code != 0 || bytes.Equal(before, readAll(t, p("leaf.pem"))) {
 		t.Errorf("--force: %+v", r)
 	}
+	// Never valid beyond the issuer.
+	if r := runIn("", "cert", "new", "--days", "9999", "--issuer-cert", p("ca.pem"), "--issuer-key", p("ca.key"), "--out", p("long")); r.code != 0 {
+		t.Fatalf("long: %+v", r)
+	}
+	long, _ := ssl.CertificatesFromFile(p("long.pem"), ssl.Pem)
+	ca, _ := ssl.CertificatesFromFile(p("ca.pem"), ssl.Pem)
+	if len(long) != 1 || len(ca) != 1 || long[0].ExpiryDate().After(ca[0].ExpiryDate()) {
+		t.Error("a certificate valid beyond its issuer")
+	}
 	// A leaf cannot issue.
 	r = runIn("", "cert", "new", "--issuer-cert", p("leaf.pem"), "--issuer-key", p("leaf.key"), "--out", p("x"))
 	if r.code != 1 || !strings.Contains(r.stderr, "not a CA certificate") {
