@@ -40,8 +40,9 @@ func TestDialRefusedKeepsCause(t *testing.T) {
 	if !errors.As(err, &se) || se.Unwrap() == nil || !errors.As(err, &op) {
 		t.Errorf("%v: want a *SocketErr wrapping a *net.OpError", err)
 	}
-	// Host not found keeps the resolver's error.
-	_, err = Dial(ctx, "no-such-host.invalid:443", nil)
+	// Host not found keeps the resolver's error. (A label longer than 63
+	// bytes: the resolver refuses it without asking a DNS server.)
+	_, err = Dial(ctx, strings.Repeat("x", 64)+".invalid:443", nil)
 	var dns *net.DNSError
 	if !errors.Is(err, HostNotFoundError) || !errors.As(err, &dns) {
 		t.Errorf("unknown host: %v; want HostNotFoundError wrapping a *net.DNSError", err)

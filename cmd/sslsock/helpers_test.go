@@ -176,3 +176,7 @@ func countingListener(t *testing.T) (string, *atomic.Int32) {
 	}()
 	return l.Addr().String(), &n
 }
+
+// unresolvable is a host name the resolver refuses without asking a DNS
+// server (a label longer than 63 bytes): tests stay on this machine.
+var unresolvable = strings.Repeat("x", 64) + ".invalid"
