@@ -453,9 +453,9 @@ func allMatched(errs []ssl.Error, ignores []ignoreSpec) bool {
 // exchange sends text and collects what comes back until the peer closes
 // or is silent for idle.
 func exchange(sock *ssl.Socket, text string, idle time.Duration) string {
-	if _, err := sock.Write([]byte(text)); err != nil {
-		return ""
-	}
+	// A server may have answered and closed already: what it sent is still
+	// to be read even if this write fails.
+	_, _ = sock.Write([]byte(text))
 	var got []byte
 	buf := make([]byte, 32<<10)
 	for len(got) < 1<<20 {
