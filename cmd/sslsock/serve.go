@@ -223,6 +223,10 @@ func (l *sessionListener) Accept() (net.Conn, error) {
 	l.mu.Lock()
 	l.given = true
 	l.mu.Unlock()
+	// Qt's buffered view (the socket's own read loop): net/http aborts its
+	// background reads with past deadlines, which then never reach the TLS
+	// engine, and the close after a response stays orderly.
+	sock.OnReadyRead(func() {})
 	cs := sock.ConnectionState()
 	c := sock.SslConfiguration()
 	l.out.event("encrypted", sock, map[string]any{"protocol": c.SessionProtocol().String(), "cipher": c.SessionCipher().Name(),
