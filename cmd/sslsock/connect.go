@@ -368,7 +368,11 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 	// TLS 1.3: the server checks our certificate (and Finished) after the
 	// client's handshake is over, and says no with an alert. Wait for its
 	// verdict — a ticket, data, an alert or the end — for at most --settle.
-	if cs.Version == tls.VersionTLS13 && o.settle > 0 {
+	select { // a signal from before the handshake (a STARTTLS prelude) says nothing
+	case <-activity:
+	default:
+	}
+	if cs.Version == tls.VersionTLS13 && o.settle > 0 && sock.BytesAvailable() == 0 && sock.State() == ssl.ConnectedState {
 		t := time.NewTimer(o.settle)
 		select {
 		case <-ticket:
