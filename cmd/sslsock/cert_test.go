@@ -50,6 +50,14 @@ func TestCertNewRules(t *testing.T) {
 		t.Errorf("verify: %s", r.stdout)
 	}
 
+	// --ca takes a directory, as -CApath does.
+	caDir := filepath.Join(dir, "cas")
+	os.Mkdir(caDir, 0o755)
+	os.WriteFile(filepath.Join(caDir, "ca.pem"), readAll(t, p("ca.pem")), 0o644)
+	if r := runIn("", "verify", "--no-system-ca", "--ca", caDir, "--host", "svc.example.test", p("leaf.pem")); r.code != 0 {
+		t.Errorf("verify --ca DIR: %s%s", r.stdout, r.stderr)
+	}
+
 	before := readAll(t, p("leaf.pem"))
 	r = runIn("", "cert", "new", "--out", p("leaf"))
 	if r.code != 1 || !strings.Contains(r.stderr, "--force") || !bytes.Equal(before, readAll(t, p("leaf.pem"))) {
