@@ -1,6 +1,7 @@
 package ssl
 
 import (
+	"io"
 	"slices"
 	"sync"
 )
@@ -45,6 +46,7 @@ type Configuration struct {
 	sessionProtocolSet     bool
 	peerCertificateChain   []Certificate
 	ephemeralServerKey     Key
+	keyLogWriter           io.Writer // SetKeyLogWriter (keylog.go)
 }
 
 var (

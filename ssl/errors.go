@@ -3,6 +3,7 @@ package ssl
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrorCode is QSslError::SslError: one kind of certificate-verification
@@ -187,8 +188,30 @@ type VerificationError struct {
 	Errors []Error
 }
 
-// Error returns the first problem's message, as Qt's errorString() does.
+// Error names every problem, each with its code and the certificate it
+// concerns. (The socket's ErrorString keeps Qt's text: the first problem's
+// message.)
 func (e *VerificationError) Error() string {
+	switch len(e.Errors) {
+	case 0:
+		return "ssl: certificate verification failed"
+	case 1:
+		return "ssl: certificate verification failed: " + e.Errors[0].String()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "ssl: certificate verification failed with %d errors: ", len(e.Errors))
+	for i, x := range e.Errors {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(x.String())
+	}
+	return b.String()
+}
+
+// qtErrorString is what Qt's errorString() says for a failed verification:
+// the first problem's message.
+func (e *VerificationError) qtErrorString() string {
 	if len(e.Errors) == 0 {
 		return "ssl: certificate verification failed"
 	}

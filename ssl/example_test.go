@@ -44,7 +44,7 @@ func ExampleVerificationError() {
 	// true
 	// true
 	// false
-	// The certificate is self-signed, and untrusted
+	// ssl: certificate verification failed: SelfSignedCertificate: The certificate is self-signed, and untrusted (self.test)
 }
 
 // Load certificates the way QSslCertificate::fromPath does, with a wildcard.

@@ -2,8 +2,11 @@ package ssl
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -33,31 +36,42 @@ type limboCase struct {
 	MaxChainDepth *int `json:"max_chain_depth"`
 }
 
-// limboPath finds the suite: $SSLSOCKET_LIMBO, else shared/data beside the
-// repository (where every machine of the project, and CI, has it).
-func limboPath() string {
+// limboSHA256 is the digest of testdata/x509-limbo/limbo.json.gz recorded in
+// testdata/x509-limbo/README.md.
+const limboSHA256 = "cd82e0124b138ab7c5757cc0dab5c6f59baea5a529e22a25e888061c1faaa947"
+
+// limboPath is the suite vendored in the repository; $SSLSOCKET_LIMBO
+// overrides it (to try another version of the suite).
+func limboPath() (path string, vendored bool) {
 	if p := os.Getenv("SSLSOCKET_LIMBO"); p != "" {
-		return p
+		return p, false
 	}
-	return filepath.Join("..", "..", "shared", "data", "limbo.json.gz")
+	return filepath.Join("testdata", "x509-limbo", "limbo.json.gz"), true
 }
 
 func loadLimbo(t *testing.T) []limboCase {
 	t.Helper()
-	f, err := os.Open(limboPath())
+	path, vendored := limboPath()
+	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("x509-limbo suite not found (%v): it lives in shared/data beside the repository; SSLSOCKET_LIMBO overrides the path", err)
+		t.Fatalf("x509-limbo suite: %v", err)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	if sum := sha256.Sum256(data); vendored && hex.EncodeToString(sum[:]) != limboSHA256 {
+		t.Fatalf("%s: sha256 %x, want %s (see testdata/x509-limbo/README.md)", path, sum, limboSHA256)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var suite struct {
+		Version   int         `json:"version"`
 		Testcases []limboCase `json:"testcases"`
 	}
 	if err := json.NewDecoder(zr).Decode(&suite); err != nil {
 		t.Fatal(err)
+	}
+	if suite.Version != 1 || len(suite.Testcases) == 0 {
+		t.Fatalf("%s: schema version %d with %d cases; this test reads version 1", path, suite.Version, len(suite.Testcases))
 	}
 	return suite.Testcases
 }

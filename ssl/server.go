@@ -61,6 +61,9 @@ const DefaultMaxPendingConnections = 256
 // Listen listens on network/address ("tcp", "127.0.0.1:8443") and serves
 // TLS with config.
 func Listen(network, address string, config Configuration) (*Server, error) {
+	if err := validateConfiguration(config, true); err != nil { // issue 11
+		return nil, err
+	}
 	l, err := net.Listen(network, address)
 	if err != nil {
 		return nil, err

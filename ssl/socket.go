@@ -74,6 +74,7 @@ type Socket struct {
 	// Errors.
 	errKind   SocketError
 	errString string
+	errCause  error // the Go error behind errKind, for SocketErr.Unwrap (issue 11)
 
 	// Decrypted (or, unencrypted, plain) data not yet read: rbuf[rpos:rend].
 	rbuf       []byte
@@ -531,6 +532,7 @@ func (s *Socket) initLocked() {
 	s.wqueue = s.wqueue[:0]
 	s.sessState = SessionState{}
 	s.errKind, s.errString = UnknownSocketError, ""
+	s.errCause = nil // issue 11
 	s.sess, s.hsErr = nil, nil
 }
 
@@ -601,6 +603,7 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 			if ctx.Err() != nil {
 				return
 			}
+			s.setCause(err) // issue 11
 			var pe *proxyError
 			if errors.As(err, &pe) {
 				s.fail(pe.kind, pe.msg)
@@ -617,6 +620,7 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 		return // aborted
 	}
 	if err != nil || len(addrs) == 0 {
+		s.setCause(err) // issue 11
 		s.fail(HostNotFoundError, "Host not found")
 		return
 	}
@@ -643,6 +647,7 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 		case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
 			kind, msg = NetworkError, "Network unreachable"
 		}
+		s.setCause(err) // issue 11
 		s.fail(kind, msg)
 		return
 	}
@@ -693,6 +698,9 @@ func Dial(ctx context.Context, addr string, config *Configuration) (*Socket, err
 	s := NewSocket()
 	if config != nil {
 		s.SetSslConfiguration(*config)
+	}
+	if err := validateConfiguration(s.SslConfiguration(), false); err != nil { // issue 11
+		return nil, err
 	}
 	s.ConnectToHostEncrypted(host, uint16(port))
 	if err := s.WaitForEncryptedContext(ctx); err != nil {
@@ -888,7 +896,7 @@ func (s *Socket) handshakeFailed(err error) {
 	var fe *fatalHandshakeError
 	switch {
 	case errors.As(err, &ve):
-		msg = ve.Error()
+		msg = ve.qtErrorString() // issue 11: Error() names every error now
 	case errors.As(err, &fe):
 		msg = fe.msg
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):

@@ -3,6 +3,7 @@ package ssl
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -123,7 +124,7 @@ func (s *Socket) lastErrorLocked() error {
 		return s.hsErr
 	}
 	if s.errString != "" {
-		return &SocketErr{Kind: s.errKind, Message: s.errString}
+		return &SocketErr{Kind: s.errKind, Message: s.errString, Err: s.errCause}
 	}
 	return errNotConnected
 }
@@ -140,8 +141,14 @@ type SocketErr struct {
 // Unwrap returns the cause.
 func (e *SocketErr) Unwrap() error { return e.Err }
 
-// Error returns the message.
-func (e *SocketErr) Error() string { return "ssl: " + e.Kind.String() + ": " + e.Message }
+// Error returns the message, then the underlying error when the message
+// does not already say it (for a refused connection, the address).
+func (e *SocketErr) Error() string {
+	if e.Err != nil && !strings.Contains(e.Message, e.Err.Error()) { // issue 11
+		return "ssl: " + e.Kind.String() + ": " + e.Message + ": " + e.Err.Error()
+	}
+	return "ssl: " + e.Kind.String() + ": " + e.Message
+}
 
 // Is matches a SocketError kind: errors.Is(err, ssl.ConnectionRefusedError).
 func (e *SocketErr) Is(target error) bool {

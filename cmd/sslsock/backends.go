@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sslsocket/sslsocket/ssl"
 )
 
@@ -19,12 +21,19 @@ type backendInfo struct {
 	Ciphers   []string `json:"ciphers"`
 }
 
-func runBackends(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("backends", stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parseFlags(fs, args); err != nil {
-		return 2, err
+func (a *app) backendsCommand() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "backends",
+		Short: "the TLS backends, their protocols, features and ciphers",
+		Args:  exactArgs(0, "no arguments"),
 	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.RunE = a.command(func([]string) (int, error) { return runBackends(asJSON, a.stdout) })
+	return c
+}
+
+func runBackends(asJSON bool, stdout io.Writer) (int, error) {
 	var infos []backendInfo
 	for _, name := range ssl.AvailableBackends() {
 		info := backendInfo{Name: name, Active: name == ssl.ActiveBackend()}
@@ -45,7 +54,7 @@ func runBackends(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		infos = append(infos, info)
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return 0, enc.Encode(infos)

@@ -51,15 +51,19 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if script, err := exec.LookPath("script"); err == nil {
 		for _, answer := range []string{"y", "n"} {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			cmd := exec.CommandContext(ctx, script, "-qec", fmt.Sprintf("%s connect --no-system-ca localhost:%d", bin, port), "/dev/null")
+			cmd := exec.CommandContext(ctx, script, "-qec", fmt.Sprintf("%s connect --no-system-ca --send 'abc\\n' localhost:%d", bin, port), "/dev/null")
 			cmd.Stdin = strings.NewReader(answer + "\n")
 			out, _ := cmd.CombinedOutput()
 			cancel()
 			text := string(out)
-			if !strings.Contains(text, "Continue anyway? [y/N]") {
+			question := strings.Index(text, "Continue anyway? [y/N]")
+			if question < 0 {
 				t.Errorf("answer %s: no question asked:\n%s", answer, text)
 			}
-			if encrypted := strings.Contains(text, "encrypted: TlsV1_3"); encrypted != (answer == "y") {
+			if chain := strings.Index(text, "certificate chain (1):"); chain < 0 || chain > question {
+				t.Errorf("answer %s: the chain is not shown before the question:\n%s", answer, text)
+			}
+			if encrypted := strings.Contains(text, "verdict: OK: encrypted with TLS 1.3"); encrypted != (answer == "y") {
 				t.Errorf("answer %s: encrypted %v:\n%s", answer, encrypted, text)
 			}
 		}

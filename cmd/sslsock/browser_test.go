@@ -18,15 +18,29 @@ import (
 func TestBrowserSeesTLSSession(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Fatal("chromium is required for the browser test (Debian package chromium; .ci/run installs it)")
+		t.Fatal("chromium is required for the browser test (Debian package chromium; ./test.sh installs it)")
 	}
+	// Without --alpn, www offers h2 and serves it over HTTP/2.
+	for _, tc := range []struct {
+		args []string
+		alpn string
+		http string
+	}{
+		{[]string{"--alpn", "http/1.1"}, "http/1.1", "HTTP/1.1"},
+		{nil, "h2", "HTTP/2.0"},
+	} {
+		t.Run(tc.alpn, func(t *testing.T) { browse(t, chromium, tc.args, tc.alpn, tc.http) })
+	}
+}
+
+func browse(t *testing.T, chromium string, args []string, alpn, proto string) {
 	port := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncWriter{w: &bytes.Buffer{}}
 	done := make(chan int, 1)
 	go func() {
-		done <- runWith(ctx, []string{"serve", "--json", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--mode", "www",
-			"--alpn", "http/1.1", "--pki-dir", t.TempDir()}, strings.NewReader(""), out, &bytes.Buffer{})
+		done <- runWith(ctx, append([]string{"serve", "--json", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--mode", "www",
+			"--pki-dir", t.TempDir()}, args...), strings.NewReader(""), out, &bytes.Buffer{})
 	}()
 	defer func() {
 		cancel()
@@ -72,7 +86,7 @@ func TestBrowserSeesTLSSession(t *testing.T) {
 		t.Fatalf("chromium: %v\n%s", err, stderr.String())
 	}
 	page := string(dom)
-	for _, want := range []string{`<td id="protocol">TlsV1_3</td>`, `<td id="alpn">http/1.1</td>`, `<td id="cipher">TLS_`} {
+	for _, want := range []string{`<td id="protocol">TlsV1_3</td>`, `<td id="alpn">` + alpn + `</td>`, `<td id="http">` + proto + `</td>`, `<td id="cipher">TLS_`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page Chromium rendered lacks %s:\n%s", want, page)
 		}

@@ -3,10 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,474 +15,560 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/sslsocket/sslsocket/ssl"
 )
 
-// connectReport is the --json output of connect: exactly one object.
-type connectReport struct {
-	Encrypted        bool        `json:"encrypted"`
-	Backend          string      `json:"backend"`
-	Protocol         string      `json:"protocol"`
-	Cipher           jsonCipher  `json:"cipher"`
-	ALPN             jsonALPN    `json:"alpn"`
-	Resumed          bool        `json:"resumed"`
-	PeerChain        []jsonCert  `json:"peerChain"`
-	SslErrors        []jsonError `json:"sslErrors"`
-	PeerVerifyErrors []jsonError `json:"peerVerifyErrors"`
-	AlertsSent       []jsonAlert `json:"alertsSent"`
-	AlertsReceived   []jsonAlert `json:"alertsReceived"`
-	OCSP             []jsonOCSP  `json:"ocsp"`
-	SocketError      string      `json:"socketError"`
-	ErrorString      string      `json:"errorString"`
-	Received         string      `json:"received"`
+// connectOpts are connect's flags.
+type connectOpts struct {
+	tls                    tlsFlags
+	verifyName, serverName string
+	noServerName           bool
+	ignores                []string
+	ignoreAll, ocsp        bool
+	starttls, proxy        string
+	sessionOut, sessionIn  string
+	pskIdentity, pskKey    string
+	send                   string
+	timeout, settle        time.Duration
+	asJSON, showCerts      bool
+	quiet, brief, crlf     bool
 }
 
-type jsonCipher struct {
-	Name           string `json:"name"`
-	Protocol       string `json:"protocol"`
-	KeyExchange    string `json:"keyExchange"`
-	Authentication string `json:"authentication"`
-	Encryption     string `json:"encryption"`
-	UsedBits       int    `json:"usedBits"`
-	SupportedBits  int    `json:"supportedBits"`
-}
+func (a *app) connectCommand() *cobra.Command {
+	var o connectOpts
+	c := &cobra.Command{
+		Use:   "connect [flags] HOST:PORT",
+		Short: "connect, handshake, report; then relay standard input and the connection",
+		Long: `connect opens a TLS connection (after a STARTTLS prelude with --starttls),
+reports the peer's certificate chain, every certificate problem, the
+protocol, cipher, key-exchange group, ALPN, OCSP and resumption, and a
+one-line verdict; then it copies standard input to the server and the
+server's data to standard output. When standard input ends it keeps reading
+until the server closes the connection (like s_client -ign_eof).
 
-type jsonALPN struct {
-	Protocol string `json:"protocol"`
-	Status   string `json:"status"`
-}
-
-type jsonAlert struct {
-	Level       string `json:"level"`
-	Type        string `json:"type"`
-	Description string `json:"description"`
-}
-
-type jsonOCSP struct {
-	Status string `json:"status"`
-	Reason string `json:"reason"`
-}
-
-// tlsFlags are the flags connect and serve share.
-type tlsFlags struct {
-	verify, protocol, ciphers, curves, alpn, backend string
-	depth                                            int
-	cas                                              multiFlag
-	noSystemCA                                       bool
-	cert, key, pass                                  string
-}
-
-func (f *tlsFlags) register(fs *flag.FlagSet, verifyDefault string) {
-	fs.StringVar(&f.verify, "verify", verifyDefault, "peer verification: none, query, peer or auto")
-	fs.IntVar(&f.depth, "verify-depth", 0, "maximum number of intermediates (0: no limit)")
-	fs.Var(&f.cas, "ca", "trusted CA certificates: a file or a glob (repeatable)")
-	fs.BoolVar(&f.noSystemCA, "no-system-ca", false, "do not trust the system's CA certificates")
-	fs.StringVar(&f.cert, "cert", "", "local certificate chain (PEM, leaf first)")
-	fs.StringVar(&f.key, "key", "", "private key of --cert (PEM)")
-	fs.StringVar(&f.pass, "pass", "", "passphrase of --key")
-	fs.StringVar(&f.protocol, "protocol", "SecureProtocols", "protocol, as Qt names it (TlsV1_3, TlsV1_2OrLater, …)")
-	fs.StringVar(&f.ciphers, "ciphers", "", "cipher list a:b:c (OpenSSL or IANA names)")
-	fs.StringVar(&f.curves, "curves", "", "elliptic curves a,b (prime256v1, X25519, …)")
-	fs.StringVar(&f.alpn, "alpn", "", "ALPN protocols a,b")
-	fs.StringVar(&f.backend, "backend", "", "TLS backend (see sslsock backends)")
-}
-
-// configuration turns the flags into an ssl.Configuration.
-func (f *tlsFlags) configuration() (ssl.Configuration, error) {
-	var cfg ssl.Configuration
-	if f.backend != "" && !ssl.SetActiveBackend(f.backend) {
-		return cfg, usageError{fmt.Sprintf("unknown backend %q (available: %s)", f.backend, strings.Join(ssl.AvailableBackends(), ", "))}
+On a terminal, certificate problems lead to a question after the chain is
+shown; elsewhere the connection fails unless the problems are ignored with
+--ignore CODE@SHA256 (as printed) or --ignore-all.`,
+		Example: `  sslsock connect --ca ca.pem localhost:8443
+  sslsock connect localhost:8443 --ca ca.pem --json
+  printf 'GET / HTTP/1.0\r\n\r\n' | sslsock connect --quiet example.com:443
+  sslsock connect --starttls smtp mail.example.com:587`,
+		Args: exactArgs(1, "HOST:PORT"),
 	}
-	modes := map[string]ssl.PeerVerifyMode{"none": ssl.VerifyNone, "query": ssl.QueryPeer, "peer": ssl.VerifyPeer, "auto": ssl.AutoVerifyPeer}
-	mode, ok := modes[f.verify]
-	if !ok {
-		return cfg, usageError{fmt.Sprintf("--verify must be none, query, peer or auto, not %q", f.verify)}
-	}
-	cfg.SetPeerVerifyMode(mode)
-	if f.depth < 0 {
-		return cfg, usageError{"--verify-depth must not be negative"}
-	}
-	cfg.SetPeerVerifyDepth(f.depth)
-	p, err := ssl.ParseProtocol(f.protocol)
-	if err != nil {
-		return cfg, usageError{fmt.Sprintf("--protocol: %v", err)}
-	}
-	cfg.SetProtocol(p)
-	if f.ciphers != "" {
-		if unknown := cfg.SetCiphersString(f.ciphers); len(unknown) > 0 {
-			return cfg, usageError{fmt.Sprintf("--ciphers: unknown cipher(s) %s", strings.Join(unknown, ", "))}
+	fs := c.Flags()
+	fs.SortFlags = false
+	o.tls.register(fs, "auto", "verify the server's certificate: auto (as peer for a client), peer, query (report, never fail) or none")
+	fs.StringVar(&o.verifyName, "verify-name", "", "host name the certificate must be valid for (default: HOST)")
+	fs.StringVar(&o.serverName, "servername", "", "server name to send (SNI; default: the --verify-name)")
+	fs.BoolVar(&o.noServerName, "no-servername", false, "send no server name (SNI)")
+	fs.StringArrayVar(&o.ignores, "ignore", nil, "ignore one certificate problem: CODE@SHA256 as the report prints it, or CODE for any certificate (repeatable)")
+	fs.BoolVar(&o.ignoreAll, "ignore-all", false, "ignore every certificate problem (dangerous)")
+	fs.BoolVar(&o.ocsp, "ocsp", false, "request and check a stapled OCSP response")
+	fs.StringVar(&o.starttls, "starttls", "", "upgrade a plain session first: "+strings.Join(starttlsProtocols, ", "))
+	fs.StringVar(&o.proxy, "proxy", "", "proxy: socks5://[user:pass@]host:port, http://host:port, or env ($HTTPS_PROXY, $ALL_PROXY, $NO_PROXY)")
+	fs.StringVar(&o.sessionOut, "session-out", "", "save the session ticket to this file")
+	fs.StringVar(&o.sessionIn, "session-in", "", "resume the session saved in this file")
+	fs.StringVar(&o.pskIdentity, "psk-identity", "", "PSK identity (backends with PSK)")
+	fs.StringVar(&o.pskKey, "psk-key", "", "PSK key, hex (backends with PSK)")
+	fs.StringVar(&o.send, "send", "", `send this text after the handshake (\r \n \t escapes), report what comes back, and exit`)
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "time for connecting and the handshake")
+	fs.DurationVar(&o.settle, "settle", time.Second, "after a TLS 1.3 handshake, how long to wait for the server's verdict on it (a ticket, data or an alert)")
+	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object and exit")
+	fs.BoolVar(&o.showCerts, "showcerts", false, "print the peer's certificate chain as PEM (like s_client -showcerts)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the server's data (problems still go to standard error)")
+	fs.BoolVar(&o.brief, "brief", false, "print only the one-line verdict (to standard error), then the server's data")
+	fs.BoolVar(&o.crlf, "crlf", false, "send line ends from standard input as CRLF")
+	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "peer-name" { // the flag's earlier name
+			name = "verify-name"
 		}
-	}
-	if f.curves != "" {
-		var curves []ssl.EllipticCurve
-		for _, name := range strings.Split(f.curves, ",") {
-			c := ssl.CurveFromShortName(strings.TrimSpace(name))
-			if !c.IsValid() {
-				return cfg, usageError{fmt.Sprintf("--curves: unknown curve %q", name)}
-			}
-			curves = append(curves, c)
-		}
-		cfg.SetEllipticCurves(curves)
-	}
-	if f.alpn != "" {
-		cfg.SetAllowedNextProtocols(strings.Split(f.alpn, ","))
-	}
-	if len(f.cas) > 0 || f.noSystemCA {
-		roots := []ssl.Certificate{}
-		if !f.noSystemCA {
-			roots = append(roots, ssl.SystemCaCertificates()...)
-		}
-		for _, pattern := range f.cas {
-			syntax := ssl.FixedString
-			if strings.ContainsAny(pattern, "*?[") {
-				syntax = ssl.Wildcard
-			}
-			certs, err := ssl.CertificatesFromPath(pattern, ssl.Pem, syntax)
-			if err != nil {
-				return cfg, fmt.Errorf("--ca %s: %w", pattern, err)
-			}
-			if len(certs) == 0 {
-				return cfg, fmt.Errorf("--ca %s: no certificate found", pattern)
-			}
-			roots = append(roots, certs...)
-		}
-		cfg.SetCaCertificates(roots)
-	}
-	if (f.cert == "") != (f.key == "") {
-		return cfg, usageError{"--cert and --key go together"}
-	}
-	if f.cert != "" {
-		chain, err := ssl.CertificatesFromFile(f.cert, ssl.Pem)
-		if err != nil {
-			return cfg, err
-		}
-		data, err := os.ReadFile(f.key)
-		if err != nil {
-			return cfg, err
-		}
-		key, err := ssl.ParseKey(data, ssl.Opaque, ssl.Pem, ssl.PrivateKey, []byte(f.pass))
-		if err != nil {
-			if errors.Is(err, ssl.ErrBadPassphrase) {
-				return cfg, fmt.Errorf("%s: wrong or missing passphrase (--pass)", f.key)
-			}
-			return cfg, fmt.Errorf("%s: %w", f.key, err)
-		}
-		cfg.SetLocalCertificateChain(chain)
-		cfg.SetPrivateKey(key)
-	}
-	return cfg, nil
+		return pflag.NormalizedName(name)
+	})
+	c.RunE = a.command(func(args []string) (int, error) { return a.runConnect(&o, args[0]) })
+	return c
 }
 
-func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("connect", stderr)
-	var tf tlsFlags
-	tf.register(fs, "auto")
-	peerName := fs.String("peer-name", "", "name to verify the certificate against (and send as SNI)")
-	var ignores multiFlag
-	fs.Var(&ignores, "ignore", "ignore an error: CODE or CODE@SHA256 of the certificate (repeatable)")
-	ignoreAll := fs.Bool("ignore-all", false, "ignore every certificate error (dangerous)")
-	ocspFlag := fs.Bool("ocsp", false, "request and check a stapled OCSP response")
-	starttls := fs.String("starttls", "", "upgrade a plain session first: smtp, imap, pop3, ftp, xmpp or postgres")
-	proxyURL := fs.String("proxy", "", "proxy URL: socks5://[user:pass@]host:port or http://host:port")
-	sessionOut := fs.String("session-out", "", "save the session ticket to this file")
-	sessionIn := fs.String("session-in", "", "resume the session saved in this file")
-	pskIdentity := fs.String("psk-identity", "", "PSK identity (backends with PSK)")
-	pskKey := fs.String("psk-key", "", "PSK key, hex (backends with PSK)")
-	send := fs.String("send", "", "send this text after the handshake and report what comes back")
-	timeout := fs.Duration("timeout", 10*time.Second, "time for connecting and the handshake")
-	asJSON := fs.Bool("json", false, "print one JSON object and exit")
-	if err := parseFlags(fs, args); err != nil {
-		return 2, err
-	}
-	if fs.NArg() != 1 {
-		return 2, usageError{"connect takes HOST:PORT"}
-	}
-	host, portStr, err := net.SplitHostPort(fs.Arg(0))
-	if err != nil {
-		return 2, usageError{fmt.Sprintf("%q is not HOST:PORT", fs.Arg(0))}
+// connectPlan is everything validated before connecting.
+type connectPlan struct {
+	host       string
+	port       uint16
+	addr       string
+	verifyName string // the name the certificate is checked against
+	sniDiffers bool   // --servername differs from the verify name
+	cfg        ssl.Configuration
+	ignores    []ignoreSpec
+	proxy      ssl.Proxy
+	roots      []ssl.Certificate // for re-verification against verifyName
+}
+
+// plan validates the command line; usage errors come before any file is
+// read or connection made.
+func (o *connectOpts) plan(target string, stderr io.Writer) (*connectPlan, error) {
+	host, portStr, err := net.SplitHostPort(target)
+	if err != nil || host == "" {
+		return nil, usagef("%q is not HOST:PORT", target)
 	}
 	port, err := strconv.ParseUint(portStr, 10, 16)
 	if err != nil || port == 0 {
-		return 2, usageError{fmt.Sprintf("bad port %q", portStr)}
+		return nil, usagef("bad port %q in %q", portStr, target)
 	}
-	cfg, err := tf.configuration()
+	p := &connectPlan{host: host, port: uint16(port), addr: target, verifyName: host}
+	if err := o.tls.check(); err != nil {
+		return nil, err
+	}
+	if o.starttls != "" && !contains(starttlsProtocols, o.starttls) {
+		return nil, usagef("--starttls must be one of %s, not %q", strings.Join(starttlsProtocols, ", "), o.starttls)
+	}
+	if o.timeout <= 0 {
+		return nil, usagef("--timeout must be positive, not %s", o.timeout)
+	}
+	if o.settle < 0 {
+		return nil, usagef("--settle must not be negative")
+	}
+	if o.quiet && o.brief {
+		return nil, usagef("--quiet and --brief exclude each other")
+	}
+	if o.asJSON && (o.quiet || o.brief) {
+		return nil, usagef("--json prints one object; --quiet and --brief do not apply")
+	}
+	if o.noServerName && o.serverName != "" {
+		return nil, usagef("--servername and --no-servername exclude each other")
+	}
+	for _, s := range o.ignores {
+		ig, err := parseIgnore(s)
+		if err != nil {
+			return nil, err
+		}
+		p.ignores = append(p.ignores, ig)
+	}
+	if o.pskIdentity != "" || o.pskKey != "" {
+		if _, err := hex.DecodeString(o.pskKey); err != nil || o.pskKey == "" {
+			return nil, usagef("--psk-key must be hex")
+		}
+	}
+	switch {
+	case o.proxy == "env":
+		if p.proxy, err = ssl.ProxyFromEnvironment(host); err != nil {
+			return nil, usagef("--proxy env: %v", err)
+		}
+	case o.proxy != "":
+		if p.proxy, err = ssl.ParseProxyURL(o.proxy); err != nil {
+			return nil, usagef("--proxy: %v", err)
+		}
+	}
+	if o.verifyName != "" {
+		p.verifyName = o.verifyName
+	}
+	p.sniDiffers = o.serverName != "" && o.serverName != p.verifyName
+
+	// Files from here on: errors are failures (exit 1), not usage errors.
+	if p.cfg, err = o.tls.configuration(stderr); err != nil {
+		return nil, err
+	}
+	if (o.pskIdentity != "" || o.pskKey != "") && !ssl.IsFeatureSupported(ssl.FeaturePsk, "") {
+		return nil, fmt.Errorf("the %s backend has no PSK support", ssl.ActiveBackend())
+	}
+	p.cfg.SetOcspStaplingEnabled(o.ocsp)
+	// Keep tickets: a TLS 1.3 ticket is also the server's sign that it
+	// accepted the handshake (see settle).
+	p.cfg.SetSslOption(ssl.SslOptionDisableSessionPersistence, false)
+	if o.noServerName {
+		p.cfg.SetSslOption(ssl.SslOptionDisableServerNameIndication, true)
+	}
+	if o.sessionIn != "" {
+		t, err := os.ReadFile(o.sessionIn)
+		if err != nil {
+			return nil, err
+		}
+		p.cfg.SetSessionTicket(t)
+	}
+	if p.sniDiffers {
+		p.roots = p.cfg.CaCertificates()
+		if p.cfg.AllowsOnDemandRoots() {
+			p.roots = ssl.SystemCaCertificates()
+		}
+	}
+	return p, nil
+}
+
+// session is what connect learned, filled from events and the socket.
+type session struct {
+	mu         sync.Mutex
+	errs       []ssl.Error // the certificate problems (for the verify name)
+	sockErrs   []ssl.Error // as the socket reported them
+	alertsIn   []jsonAlert
+	alertsOut  []jsonAlert
+	fatalIn    *jsonAlert // a fatal alert received
+	chainShown bool
+}
+
+func (a *app) runConnect(o *connectOpts, target string) (int, error) {
+	p, err := o.plan(target, a.stderr)
 	if err != nil {
 		return exitFor(err), err
 	}
-	if *pskIdentity != "" || *pskKey != "" {
-		if _, err := hex.DecodeString(*pskKey); err != nil {
-			return 2, usageError{"--psk-key must be hex"}
-		}
-		if !ssl.IsFeatureSupported(ssl.FeaturePsk, "") {
-			return 1, fmt.Errorf("the %s backend has no PSK support", ssl.ActiveBackend())
-		}
-	}
-	cfg.SetOcspStaplingEnabled(*ocspFlag)
-	if *sessionOut != "" || *sessionIn != "" {
-		cfg.SetSslOption(ssl.SslOptionDisableSessionPersistence, false)
-	}
-	if *sessionIn != "" {
-		t, err := os.ReadFile(*sessionIn)
-		if err != nil {
-			return 1, err
-		}
-		cfg.SetSessionTicket(t)
-	}
-	var ignoreList []ssl.Error
-	var ignoreByHash []struct {
-		code ssl.ErrorCode
-		sha  string
-	}
-	for _, ig := range ignores {
-		name, sha, _ := strings.Cut(ig, "@")
-		code, err := ssl.ParseErrorCode(name)
-		if err != nil {
-			return 2, usageError{fmt.Sprintf("--ignore: %v", err)}
-		}
-		ignoreByHash = append(ignoreByHash, struct {
-			code ssl.ErrorCode
-			sha  string
-		}{code, strings.ToLower(sha)})
-	}
-
 	sock := ssl.NewSocket()
 	defer sock.Abort()
-	sock.SetSslConfiguration(cfg)
-	if *peerName != "" {
-		sock.SetPeerVerifyName(*peerName)
+	sock.SetSslConfiguration(p.cfg)
+	switch {
+	case o.serverName != "":
+		sock.SetPeerVerifyName(o.serverName) // the name sent; errors are recomputed for p.verifyName
+	case o.verifyName != "":
+		sock.SetPeerVerifyName(o.verifyName)
 	}
-	if *proxyURL != "" {
-		px, err := ssl.ParseProxyURL(*proxyURL)
-		if err != nil {
-			return 2, usageError{fmt.Sprintf("--proxy: %v", err)}
-		}
-		sock.SetProxy(px)
+	if o.proxy != "" {
+		sock.SetProxy(p.proxy)
 	}
-	var mu sync.Mutex
-	rep := connectReport{Backend: ssl.ActiveBackend(), SslErrors: []jsonError{}, PeerVerifyErrors: []jsonError{},
-		AlertsSent: []jsonAlert{}, AlertsReceived: []jsonAlert{}, OCSP: []jsonOCSP{}, PeerChain: []jsonCert{}}
-	sock.OnPeerVerifyError(func(e ssl.Error) {
-		mu.Lock()
-		rep.PeerVerifyErrors = append(rep.PeerVerifyErrors, toJSONErrors([]ssl.Error{e})...)
-		mu.Unlock()
-	})
-	alert := func(list *[]jsonAlert) func(ssl.AlertLevel, ssl.AlertType, string) {
+	var ss session
+	// Events: alerts, the settle signals, the certificate decision.
+	alert := func(in bool) func(ssl.AlertLevel, ssl.AlertType, string) {
 		return func(l ssl.AlertLevel, t ssl.AlertType, d string) {
-			mu.Lock()
-			*list = append(*list, jsonAlert{l.String(), t.String(), d})
-			mu.Unlock()
+			al := jsonAlert{Level: l.String(), Type: t.String(), Code: int(t), Description: d}
+			ss.mu.Lock()
+			defer ss.mu.Unlock()
+			if !in {
+				ss.alertsOut = append(ss.alertsOut, al)
+				return
+			}
+			ss.alertsIn = append(ss.alertsIn, al)
+			if l == ssl.AlertLevelFatal && ss.fatalIn == nil {
+				ss.fatalIn = &al
+			}
 		}
 	}
-	sock.OnAlertSent(alert(&rep.AlertsSent))
-	sock.OnAlertReceived(alert(&rep.AlertsReceived))
-	interactive := !*asJSON && !*ignoreAll && len(ignores) == 0 && isTerminal(stdin)
+	sock.OnAlertReceived(alert(true))
+	sock.OnAlertSent(alert(false))
+	interactive := !o.asJSON && !o.ignoreAll && len(p.ignores) == 0 && a.stdinIsTerminal
 	if interactive {
 		sock.SetPauseMode(ssl.PauseOnSslErrors)
 	}
-	decided := make(chan struct{}, 1)
-	sock.OnSslErrors(func(errs []ssl.Error) {
-		mu.Lock()
-		rep.SslErrors = toJSONErrors(errs)
-		mu.Unlock()
-		// --ignore CODE[@SHA256]: build the exact list from what occurred.
-		for _, e := range errs {
-			for _, ig := range ignoreByHash {
-				if e.Code == ig.code && (ig.sha == "" || ig.sha == e.Certificate.SHA256()) {
-					ignoreList = append(ignoreList, e)
-				}
-			}
+	decide := make(chan struct{}, 1)
+	accepts := func(errs []ssl.Error) bool { // without asking
+		return o.tls.verify == "none" || o.tls.verify == "query" || o.ignoreAll || allMatched(errs, p.ignores)
+	}
+	sslErrorsSeen := false
+	sock.OnSslErrors(func(reported []ssl.Error) {
+		errs := reported
+		if p.sniDiffers { // the socket checked the SNI name; the user asked about another
+			errs = p.reverify(sock.PeerCertificateChain())
 		}
-		if len(ignoreList) > 0 {
-			sock.IgnoreSslErrorList(ignoreList)
-		}
-		if *ignoreAll {
-			sock.IgnoreSslErrors()
-		}
-		if interactive {
-			decided <- struct{}{}
+		ss.mu.Lock()
+		ss.errs, ss.sockErrs = errs, reported
+		sslErrorsSeen = true
+		ss.mu.Unlock()
+		switch {
+		case len(errs) == 0 || accepts(errs):
+			sock.IgnoreSslErrorList(reported)
+		case interactive:
+			decide <- struct{}{}
 		}
 	})
-	if *starttls == "" {
-		sock.ConnectToHostEncrypted(host, uint16(port))
+	ticket := make(chan struct{}, 1)
+	sock.OnNewSessionTicketReceived(func() {
+		select {
+		case ticket <- struct{}{}:
+		default:
+		}
+	})
+	activity := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case activity <- struct{}{}:
+		default:
+		}
+	}
+	sock.OnReadyRead(signal)
+	sock.OnDisconnected(signal)
+	sock.OnAlertReceived(func(ssl.AlertLevel, ssl.AlertType, string) { signal() })
+
+	if o.starttls == "" {
+		sock.ConnectToHostEncrypted(p.host, p.port)
 	} else {
-		sock.ConnectToHost(host, uint16(port))
+		sock.ConnectToHost(p.host, p.port)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithCancel(a.ctx)
 	defer cancel()
-	if *starttls != "" {
+	timer := time.AfterFunc(o.timeout, cancel)
+	defer timer.Stop()
+	timedOut := func() bool { return a.ctx.Err() == nil && ctx.Err() != nil }
+
+	rep := newReport(p, o)
+	if o.starttls != "" {
 		if err := sock.WaitForConnectedContext(ctx); err != nil {
-			return finishConnect(stdout, stderr, sock, nil, &rep, &mu, *asJSON, err)
+			return a.finishFailed(o, p, sock, &ss, rep, a.describeWaitError(err, timedOut(), o.timeout, sock, p, "connecting to"))
 		}
-		if err := startTLS(sock, *starttls, host); err != nil {
-			return finishConnect(stdout, stderr, sock, nil, &rep, &mu, *asJSON, err)
-		}
-	}
-	if interactive {
-		go func() {
-			select {
-			case <-decided:
-				mu.Lock()
-				errs := rep.SslErrors
-				mu.Unlock()
-				if askToContinue(stdin, stderr, errs) {
-					sock.IgnoreSslErrors()
-				}
-				sock.Resume()
-			case <-ctx.Done():
+		if err := startTLS(sock, o.starttls, p.verifyName); err != nil {
+			if timedOut() {
+				err = fmt.Errorf("timed out after %s in the %s STARTTLS exchange with %s", o.timeout, o.starttls, p.addr)
 			}
-		}()
+			return a.finishFailed(o, p, sock, &ss, rep, err)
+		}
 	}
-	err = sock.WaitForEncryptedContext(ctx)
-	var snap *sessionSnapshot
-	if err == nil { // the report describes the handshake, even if the peer closes later
-		snap = &sessionSnapshot{cfg: sock.SslConfiguration(), resumed: sock.IsSessionResumed(), ocsp: sock.OcspResponses()}
+	done := make(chan error, 1)
+	go func() { done <- sock.WaitForEncryptedContext(ctx) }()
+	for waiting := true; waiting; {
+		select {
+		case err = <-done:
+			waiting = false
+		case <-decide: // paused on certificate problems: show the chain, then ask
+			timer.Stop()
+			ss.mu.Lock()
+			errs := ss.errs
+			ss.chainShown = true
+			ss.mu.Unlock()
+			printChain(a.stdout, sock.PeerCertificateChain(), o.showCerts)
+			printProblems(a.stdout, errs, sock.PeerCertificateChain(), p.verifyName)
+			if askToContinue(a.stdin, a.stderr, errs) {
+				ss.mu.Lock()
+				reported := ss.sockErrs
+				ss.mu.Unlock()
+				sock.IgnoreSslErrorList(reported)
+			}
+			sock.Resume()
+			timer.Reset(o.timeout)
+		}
 	}
-	if err == nil && *send != "" {
-		sock.Write([]byte(sendEscapes.Replace(*send)))
-		buf := make([]byte, 64<<10)
-		_ = sock.SetReadDeadline(time.Now().Add(2 * time.Second))
-		var got []byte
-		for {
-			n, rerr := sock.Read(buf)
-			got = append(got, buf[:n]...)
-			if rerr != nil || len(got) >= len(buf) {
+	if err != nil {
+		return a.finishFailed(o, p, sock, &ss, rep, a.describeWaitError(err, timedOut(), o.timeout, sock, p, "waiting for the TLS handshake with"))
+	}
+	timer.Stop()
+	ss.mu.Lock()
+	seen := sslErrorsSeen
+	ss.mu.Unlock()
+	if p.sniDiffers && !seen && o.tls.verify != "none" {
+		// The socket found nothing wrong for the SNI name; the certificate
+		// must still be valid for the verify name. Nothing has been sent yet.
+		if errs := p.reverify(sock.PeerCertificateChain()); len(errs) > 0 {
+			ss.mu.Lock()
+			ss.errs = errs
+			ss.mu.Unlock()
+			ok := accepts(errs)
+			if !ok && interactive {
+				ss.mu.Lock()
+				ss.chainShown = true
+				ss.mu.Unlock()
+				printChain(a.stdout, sock.PeerCertificateChain(), o.showCerts)
+				printProblems(a.stdout, errs, sock.PeerCertificateChain(), p.verifyName)
+				ok = askToContinue(a.stdin, a.stderr, errs)
+			}
+			if !ok {
+				sock.Abort()
+				return a.finishFailed(o, p, sock, &ss, rep, &ssl.VerificationError{Errors: errs})
+			}
+		}
+	}
+	cs := sock.ConnectionState()
+	sslCfg := sock.SslConfiguration()
+	ocsp := sock.OcspResponses()
+	resumed := sock.IsSessionResumed()
+
+	// TLS 1.3: the server checks our certificate (and Finished) after the
+	// client's handshake is over, and says no with an alert. Wait for its
+	// verdict — a ticket, data, an alert or the end — for at most --settle.
+	select { // a signal from before the handshake (a STARTTLS prelude) says nothing
+	case <-activity:
+	default:
+	}
+	if cs.Version == tls.VersionTLS13 && o.settle > 0 && sock.BytesAvailable() == 0 && sock.State() == ssl.ConnectedState {
+		t := time.NewTimer(o.settle)
+		select {
+		case <-ticket:
+		case <-activity:
+		case <-t.C:
+		case <-a.ctx.Done():
+		}
+		t.Stop()
+	}
+	if o.send != "" {
+		rep.Received = exchange(sock, sendEscapes.Replace(o.send), 2*time.Second)
+	}
+	if o.sessionOut != "" {
+		if len(sock.SslConfiguration().SessionTicket()) == 0 && cs.Version == tls.VersionTLS13 {
+			select { // a TLS 1.3 ticket follows the handshake
+			case <-ticket:
+			case <-time.After(time.Second):
+			}
+		}
+		if t := sock.SslConfiguration().SessionTicket(); len(t) > 0 {
+			if werr := os.WriteFile(o.sessionOut, t, 0o600); werr != nil {
+				return 1, werr
+			}
+		} else {
+			fmt.Fprintln(a.stderr, "sslsock: the server sent no session ticket; nothing saved")
+		}
+	}
+	ss.mu.Lock()
+	rep.fill(&ss, cs, sslCfg, ocsp, resumed, o.showCerts)
+	ss.mu.Unlock()
+	rep.Encrypted = true
+	rep.OK = rep.AlertAfterHandshake == nil
+	rep.Verdict = rep.verdict(p, o)
+	a.printReport(o, rep, sslCfg.PeerCertificateChain(), &ss)
+	if !rep.OK {
+		return 1, nil
+	}
+	if o.asJSON || o.send != "" {
+		return 0, nil
+	}
+	return a.relay(o, sock, &ss)
+}
+
+// reverify checks chain for the verify name, with the socket's roots.
+func (p *connectPlan) reverify(chain []ssl.Certificate) []ssl.Error {
+	return ssl.VerifyChain(chain, ssl.VerifyOptions{Roots: p.roots, HostName: p.verifyName, Depth: p.cfg.PeerVerifyDepth()})
+}
+
+// describeWaitError turns a failed wait into words.
+func (a *app) describeWaitError(err error, timedOut bool, timeout time.Duration, sock *ssl.Socket, p *connectPlan, phase string) error {
+	if timedOut {
+		switch sock.State() {
+		case ssl.HostLookupState:
+			phase = "looking up"
+		case ssl.ConnectingState:
+			phase = "connecting to"
+		}
+		return fmt.Errorf("timed out after %s %s %s", timeout, phase, p.addr)
+	}
+	if errors.Is(err, context.Canceled) {
+		return errors.New("interrupted")
+	}
+	return err
+}
+
+func allMatched(errs []ssl.Error, ignores []ignoreSpec) bool {
+	for _, e := range errs {
+		ok := false
+		for _, ig := range ignores {
+			if e.Code == ig.code && (ig.sha == "" || (!e.Certificate.IsNull() && ig.sha == e.Certificate.SHA256())) {
+				ok = true
 				break
 			}
 		}
-		rep.Received = string(got)
-	}
-	if err == nil && *sessionOut != "" {
-		_ = sock.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		if len(sock.SslConfiguration().SessionTicket()) == 0 {
-			sock.WaitForReadyRead(500 * time.Millisecond) // a TLS 1.3 ticket follows the handshake
-		}
-		if t := sock.SslConfiguration().SessionTicket(); len(t) > 0 {
-			if werr := os.WriteFile(*sessionOut, t, 0o600); werr != nil {
-				return 1, werr
-			}
+		if !ok {
+			return false
 		}
 	}
-	status, ferr := finishConnect(stdout, stderr, sock, snap, &rep, &mu, *asJSON, err)
-	if status == 0 && !*asJSON && *send == "" {
-		_ = sock.SetReadDeadline(time.Time{})
-		relay(sock, stdin, stdout)
+	return len(errs) > 0
+}
+
+// exchange sends text and collects what comes back until the peer closes
+// or is silent for idle.
+func exchange(sock *ssl.Socket, text string, idle time.Duration) string {
+	// A server may have answered and closed already: what it sent is still
+	// to be read even if this write fails.
+	_, _ = sock.Write([]byte(text))
+	var got []byte
+	buf := make([]byte, 32<<10)
+	for len(got) < 1<<20 {
+		_ = sock.SetReadDeadline(time.Now().Add(idle))
+		n, err := sock.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			break
+		}
 	}
-	return status, ferr
+	_ = sock.SetReadDeadline(time.Time{})
+	return string(got)
 }
 
 // sendEscapes turns the escapes a shell user types into bytes.
 var sendEscapes = strings.NewReplacer(`\r`, "\r", `\n`, "\n", `\t`, "\t", `\\`, `\`)
 
-// sessionSnapshot is the socket's state right after the handshake.
-type sessionSnapshot struct {
-	cfg     ssl.Configuration
-	resumed bool
-	ocsp    []ssl.OcspResponse
-}
-
-// finishConnect fills the report from the snapshot (or the socket) and prints it.
-func finishConnect(stdout, stderr io.Writer, sock *ssl.Socket, snap *sessionSnapshot, rep *connectReport, mu *sync.Mutex, asJSON bool, err error) (int, error) {
-	mu.Lock()
-	defer mu.Unlock()
-	if snap == nil {
-		snap = &sessionSnapshot{cfg: sock.SslConfiguration(), resumed: sock.IsSessionResumed(), ocsp: sock.OcspResponses()}
+// finishFailed reports a connection that never became encrypted.
+func (a *app) finishFailed(o *connectOpts, p *connectPlan, sock *ssl.Socket, ss *session, rep *connectReport, err error) (int, error) {
+	ss.mu.Lock()
+	rep.fill(ss, tls.ConnectionState{}, sock.SslConfiguration(), nil, false, o.showCerts)
+	ss.mu.Unlock()
+	rep.SocketError = sock.SocketError().String()
+	rep.ErrorString = sock.ErrorString()
+	var ve *ssl.VerificationError
+	switch {
+	case errors.As(err, &ve) && len(ve.Errors) > 0:
+		rep.SocketError, rep.ErrorString = ssl.SslHandshakeFailedError.String(), ve.Errors[0].Error()
+	case err != nil:
+		rep.ErrorString = err.Error()
 	}
-	cfg := snap.cfg
-	rep.Encrypted = err == nil // the handshake completed (the peer may have closed since)
-	rep.Protocol = cfg.SessionProtocol().String()
-	c := cfg.SessionCipher()
-	rep.Cipher = jsonCipher{c.Name(), c.ProtocolString(), c.KeyExchangeMethod(), c.AuthenticationMethod(), c.EncryptionMethod(), c.UsedBits(), c.SupportedBits()}
-	rep.ALPN = jsonALPN{cfg.NextNegotiatedProtocol(), cfg.NextProtocolNegotiationStatus().String()}
-	rep.Resumed = snap.resumed
-	rep.PeerChain = toJSONChain(cfg.PeerCertificateChain())
-	for _, r := range snap.ocsp {
-		rep.OCSP = append(rep.OCSP, jsonOCSP{r.CertificateStatus.String(), r.RevocationReason.String()})
+	rep.Verdict = rep.verdict(p, o)
+	a.printReport(o, rep, sock.PeerCertificateChain(), ss)
+	if !o.asJSON {
+		fmt.Fprintf(a.stderr, "sslsock: not encrypted: %s\n", rep.ErrorString)
 	}
-	if !rep.Encrypted {
-		rep.SocketError = sock.SocketError().String()
-		rep.ErrorString = sock.ErrorString()
-		if err != nil && rep.ErrorString == "Unknown error" {
-			rep.ErrorString = err.Error()
-		}
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if jerr := enc.Encode(rep); jerr != nil {
-			return 1, jerr
-		}
-	} else {
-		printConnectReport(stdout, rep, cfg.PeerCertificateChain())
-	}
-	if !rep.Encrypted {
-		if !asJSON {
-			fmt.Fprintf(stderr, "sslsock: not encrypted: %s\n", rep.ErrorString)
-		}
-		return 1, nil
-	}
-	return 0, nil
-}
-
-func printConnectReport(w io.Writer, rep *connectReport, chain []ssl.Certificate) {
-	fmt.Fprintf(w, "backend %s\n", rep.Backend)
-	if len(chain) > 0 {
-		fmt.Fprintln(w, "peer certificate chain:")
-		printChain(w, chain)
-	}
-	for _, e := range rep.SslErrors {
-		cert := "no certificate"
-		if e.Certificate != nil {
-			cert = "certificate " + (*e.Certificate)[:16] + "…"
-		}
-		fmt.Fprintf(w, "  sslError %-32s %s (%s)\n", e.Code, e.Message, cert)
-	}
-	if rep.Encrypted {
-		fmt.Fprintf(w, "encrypted: %s, %s (%s, %s, %s), ALPN %q (%s), resumed %v\n", rep.Protocol, rep.Cipher.Name,
-			rep.Cipher.KeyExchange, rep.Cipher.Authentication, rep.Cipher.Encryption, rep.ALPN.Protocol, rep.ALPN.Status, rep.Resumed)
-	}
-	for _, o := range rep.OCSP {
-		fmt.Fprintf(w, "OCSP: %s (%s)\n", o.Status, o.Reason)
-	}
-	if rep.Received != "" {
-		fmt.Fprintf(w, "received: %q\n", rep.Received)
-	}
+	return 1, nil
 }
 
 // askToContinue is the question Qt's documentation asks applications to put
-// to the user: show the errors, continue only on an explicit yes.
-func askToContinue(stdin io.Reader, stderr io.Writer, errs []jsonError) bool {
-	fmt.Fprintln(stderr, "The server's certificate has problems:")
-	for _, e := range errs {
-		fmt.Fprintf(stderr, "  - %s (%s)\n", e.Message, e.Code)
-	}
+// to the user, after showing the chain: continue only on an explicit yes.
+func askToContinue(stdin io.Reader, stderr io.Writer, errs []ssl.Error) bool {
+	fmt.Fprintf(stderr, "The server's certificate has %d problem(s) (listed above).\n", len(errs))
 	fmt.Fprint(stderr, "Continue anyway? [y/N] ")
 	line, _ := bufio.NewReader(stdin).ReadString('\n')
 	answer := strings.ToLower(strings.TrimSpace(line))
 	return answer == "y" || answer == "yes"
 }
 
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
+// relay copies standard input to the socket and the socket to standard
+// output. When standard input ends it keeps reading until the server
+// closes the connection, as s_client -ign_eof does.
+func (a *app) relay(o *connectOpts, sock *ssl.Socket, ss *session) (int, error) {
+	go func() {
+		src := a.stdin
+		if o.crlf {
+			src = &crlfReader{r: bufio.NewReader(a.stdin)}
+		}
+		_, _ = io.Copy(sock, src)
+	}()
+	_, err := io.Copy(a.stdout, sock)
+	ss.mu.Lock()
+	fatal := ss.fatalIn
+	ss.mu.Unlock()
+	switch {
+	case fatal != nil:
+		fmt.Fprintf(a.stderr, "sslsock: the server ended the connection with a fatal alert: %s\n", fatal.words())
+		return 1, nil
+	case errors.Is(err, ssl.ErrUncleanShutdown):
+		if !o.quiet {
+			fmt.Fprintln(a.stderr, "sslsock: the server closed the connection without close_notify (the data may be truncated)")
+		}
+	case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed):
+		return 1, fmt.Errorf("reading from the server: %w", err)
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return 0, nil
 }
 
-// relay copies stdin to the socket and the socket to stdout until either ends.
-func relay(sock *ssl.Socket, stdin io.Reader, stdout io.Writer) {
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(sock, stdin); sock.DisconnectFromHost(); done <- struct{}{} }()
-	go func() { io.Copy(stdout, sock); done <- struct{}{} }()
-	<-done
+// crlfReader turns "\n" not preceded by "\r" into "\r\n".
+type crlfReader struct {
+	r       *bufio.Reader
+	pending []byte
+	lastCR  bool
 }
 
-// exitFor is the exit status for an error from flag handling.
-func exitFor(err error) int {
-	var ue usageError
-	if errors.As(err, &ue) {
-		return 2
+// Read reads with line ends converted.
+func (c *crlfReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if len(c.pending) > 0 {
+			p[n] = c.pending[0]
+			c.pending = c.pending[1:]
+			n++
+			continue
+		}
+		if n > 0 && c.r.Buffered() == 0 {
+			break // do not block with data in hand
+		}
+		b, err := c.r.ReadByte()
+		if err != nil {
+			return n, err
+		}
+		if b == '\n' && !c.lastCR {
+			c.pending = append(c.pending, '\n')
+			b = '\r'
+		}
+		c.lastCR = b == '\r' && len(c.pending) == 0
+		p[n] = b
+		n++
 	}
-	return 1
+	return n, nil
 }

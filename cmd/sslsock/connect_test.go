@@ -287,7 +287,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"connect", "--backend", "nope", "x:1"}, 2},
 		{[]string{"connect", "--ca", filepath.Join(dir, "missing.pem"), "x:1"}, 1},
 		{[]string{"connect", "--cert", filepath.Join(dir, "leaf.pem"), "--key", filepath.Join(dir, "enc.key"), "x:1"}, 1},
-		{[]string{"connect", "--timeout", "2s", "no-such-host.invalid:443"}, 1},
+		{[]string{"connect", "--timeout", "2s", unresolvable + ":443"}, 1},
 		{[]string{"serve", "--mode", "nonsense"}, 2},
 		{[]string{"serve", "--listen", "256.0.0.1:1"}, 1},
 		{[]string{"backends", "--json"}, 0},

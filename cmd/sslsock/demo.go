@@ -5,6 +5,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sslsocket/sslsocket/internal/pki"
 	"github.com/sslsocket/sslsocket/ssl"
 )
@@ -12,10 +14,7 @@ import (
 // runDemo mints a throwaway PKI and shows what the verifier reports for a
 // good chain and for each classic defect, then how an ignore list of exact
 // (code, certificate) pairs works.
-func runDemo(args []string, w io.Writer) (int, error) {
-	if len(args) > 0 {
-		return 2, usageError{"demo takes no arguments"}
-	}
+func runDemo(w io.Writer) (int, error) {
 	now := time.Now()
 	root, err := pki.SelfSigned(pki.Spec{CommonName: "sslsock Demo Root", Organization: "sslsocket", IsCA: true})
 	if err != nil {
@@ -30,7 +29,7 @@ func runDemo(args []string, w io.Writer) (int, error) {
 	roots := []ssl.Certificate{c(root)}
 
 	fmt.Fprintln(w, "A throwaway PKI, minted just now:")
-	printChain(w, []ssl.Certificate{c(leaf), c(inter), c(root)})
+	printChain(w, []ssl.Certificate{c(leaf), c(inter), c(root)}, false)
 
 	cases := []struct {
 		title string
@@ -45,7 +44,7 @@ func runDemo(args []string, w io.Writer) (int, error) {
 	}
 	for _, tc := range cases {
 		fmt.Fprintf(w, "\n%s (host %q):\n", tc.title, tc.host)
-		printErrors(w, ssl.VerifyChain(tc.chain, ssl.VerifyOptions{Roots: roots, HostName: tc.host}), tc.chain)
+		printErrors(w, ssl.VerifyChain(tc.chain, ssl.VerifyOptions{Roots: roots, HostName: tc.host}), tc.chain, tc.host)
 	}
 
 	// Ignoring exactly one error, as QSslSocket::ignoreSslErrors(list) does.
@@ -191,4 +190,14 @@ func allIgnored(errs, ignore []ssl.Error) bool {
 		}
 	}
 	return true
+}
+
+func (a *app) demoCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "a tour of certificate verification and sockets on a throwaway PKI",
+		Args:  exactArgs(0, "no arguments"),
+	}
+	c.RunE = a.command(func([]string) (int, error) { return runDemo(a.stdout) })
+	return c
 }

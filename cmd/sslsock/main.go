@@ -1,16 +1,23 @@
-// Command sslsock is the command-line face of package ssl: certificate
-// verification with Qt's complete error lists, certificate inspection, and a
-// tour of the library on loopback.
+// Command sslsock is the command-line face of package ssl, in the spirit of
+// openssl s_client/s_server, gnutls-cli and curl -v: connect to a TLS
+// server (with STARTTLS) and see every certificate problem, serve TLS,
+// verify chains, mint certificates, compare the TLS engines and measure.
 //
 // Usage:
 //
 //	sslsock connect [flags] HOST:PORT
 //	sslsock serve [flags]
-//	sslsock verify [--host H] [--ca FILE]... [--no-system-ca] [--purpose server|client] [--depth N] [--json] CHAIN.pem
+//	sslsock verify [flags] CHAIN.pem
 //	sslsock cert show [--der] FILE
+//	sslsock cert new [flags] --out PREFIX
 //	sslsock backends [--json]
 //	sslsock bench [--duration D]
 //	sslsock demo
+//	sslsock completion bash|zsh|fish|powershell
+//
+// Flags may come before or after the arguments. "sslsock COMMAND --help"
+// lists a command's flags. Exit status: 0 success, 1 the operation failed
+// (not encrypted, certificate problems, a fatal alert), 2 bad usage.
 package main
 
 import (
@@ -19,25 +26,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
-// usageError is a bad command line: exit status 2.
+// usageError is a bad command line: exit status 2, before any connection.
 type usageError struct{ msg string }
 
 // Error returns the message shown after "sslsock: ".
 func (e usageError) Error() string { return e.msg }
 
-const usage = `usage:
-  sslsock connect [flags] HOST:PORT     connect, handshake, report, then relay stdin and the socket
-  sslsock serve [flags]                 serve TLS (echo, www, discard, source:N)
-  sslsock backends [--json]             the TLS backends, their protocols, features and ciphers
-  sslsock bench [--duration 1s]         headline benchmarks against raw crypto/tls, as ratios
-  sslsock demo                          a tour of certificate verification on a throwaway PKI
-  sslsock verify [flags] CHAIN.pem      verify a chain (leaf first) and list every problem
-  sslsock cert show [--der] FILE        print each certificate in FILE
-run "sslsock COMMAND --help" for the flags of a command
-`
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 func main() {
 	os.Exit(runWith(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -48,44 +50,108 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return runWith(context.Background(), args, strings.NewReader(""), stdout, stderr)
 }
 
+// app is one invocation: its streams and the exit status a command chose.
+type app struct {
+	ctx             context.Context
+	stdin           io.Reader
+	stdout, stderr  io.Writer
+	status          int
+	stdinIsTerminal bool
+}
+
+// version is the module version the binary was built from.
+func version() string {
+	v := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		v = bi.Main.Version
+	}
+	return fmt.Sprintf("%s (%s)", v, runtime.Version())
+}
+
 // runWith executes one command line and returns the exit status: 0 success,
-// 1 the operation failed (not encrypted, verification errors), 2 usage error.
+// 1 the operation failed, 2 usage error.
 func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	var err error
-	var status int
-	switch args[0] {
-	case "connect":
-		status, err = runConnect(args[1:], stdin, stdout, stderr)
-	case "serve":
-		status, err = runServe(ctx, args[1:], stdout, stderr)
-	case "backends":
-		status, err = runBackends(args[1:], stdout, stderr)
-	case "bench":
-		status, err = runBench(args[1:], stdout, stderr)
-	case "demo":
-		status, err = runDemo(args[1:], stdout)
-	case "verify":
-		status, err = runVerify(args[1:], stdout, stderr)
-	case "cert":
-		status, err = runCert(args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
-	}
+	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, stdinIsTerminal: isTerminal(stdin)}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
 	var ue usageError
 	switch {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "sslsock: %s\n", ue.msg)
 		return 2
+	case err != nil && (strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
+		strings.Contains(err.Error(), "accepts ") || strings.HasPrefix(err.Error(), "invalid argument")):
+		fmt.Fprintf(stderr, "sslsock: %v (see \"sslsock --help\")\n", err)
+		return 2
 	case err != nil:
 		fmt.Fprintf(stderr, "sslsock: %v\n", err)
 		return 1
 	}
-	return status
+	return a.status
+}
+
+// rootCommand builds the command tree for one invocation.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sslsock",
+		Short: "TLS from the command line, with Qt's complete certificate error lists",
+		Long: `sslsock connects to and serves TLS, verifies certificate chains and mints
+certificates, reporting every problem with a certificate chain (as Qt's
+QSslSocket does), not only the first.
+
+Flags may come before or after the arguments. Exit status: 0 success,
+1 the operation failed (not encrypted, certificate problems, a fatal
+alert), 2 bad usage.`,
+		Version:       version(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q (see \"sslsock --help\")", args[0])
+			}
+			c.SetOut(a.stderr)
+			_ = c.Usage()
+			return usagef("a command is needed")
+		},
+	}
+	root.SetVersionTemplate("sslsock {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usagef("%s: %v (see \"%s --help\")", c.Name(), err, c.CommandPath())
+	})
+	root.AddCommand(a.connectCommand(), a.serveCommand(), a.verifyCommand(), a.certCommand(),
+		a.backendsCommand(), a.benchCommand(), a.demoCommand())
+	return root
+}
+
+// command wraps a command's body: it returns (exit status, error).
+func (a *app) command(fn func(args []string) (int, error)) func(*cobra.Command, []string) error {
+	return func(_ *cobra.Command, args []string) error {
+		status, err := fn(args)
+		a.status = status
+		return err
+	}
+}
+
+// exactArgs is cobra.ExactArgs with a usage error that says what is expected.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %s (see \"%s --help\")", c.CommandPath(), what, c.CommandPath())
+		}
+		return nil
+	}
+}
+
+// exitFor is the exit status for an error from flag handling.
+func exitFor(err error) int {
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
 }

@@ -46,7 +46,7 @@ func TestVerifyCommand(t *testing.T) {
 			Certificate *string `json:"certificate"`
 			Message     string  `json:"message"`
 		} `json:"errors"`
-		Chain []map[string]string `json:"chain"`
+		Chain []map[string]any `json:"chain"`
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)

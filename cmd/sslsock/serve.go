@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html"
 	"io"
+	"log"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,121 +22,303 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sslsocket/sslsocket/internal/pki"
 	"github.com/sslsocket/sslsocket/ssl"
 )
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("serve", stderr)
-	var tf tlsFlags
-	tf.register(fs, "auto")
-	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on")
-	chainFile := fs.String("chain", "", "intermediate certificates to send after --cert")
-	staple := fs.String("ocsp-staple", "", "DER OCSP response to staple")
-	mode := fs.String("mode", "echo", "what to do with a connection: echo, www, discard or source:N")
-	hsTimeout := fs.Duration("handshake-timeout", ssl.DefaultHandshakeTimeout, "time a client has for its handshake")
-	maxConns := fs.Int("max-conns", ssl.DefaultMaxPendingConnections, "connections handshaking or waiting at once")
-	once := fs.Bool("once", false, "serve one connection, then exit")
-	pskHint := fs.String("psk-hint", "", "PSK identity hint (backends with PSK)")
-	var psks multiFlag
-	fs.Var(&psks, "psk", "PSK as ID:HEX (repeatable; backends with PSK)")
-	pkiDir := fs.String("pki-dir", "", "where to write the throwaway CA (default: a temporary directory)")
-	asJSON := fs.Bool("json", false, "one JSON line per event")
-	if err := parseFlags(fs, args); err != nil {
-		return 2, err
+// serveOpts are serve's flags.
+type serveOpts struct {
+	tls                  tlsFlags
+	listen, chain        string
+	staple, mode, pkiDir string
+	hsTimeout            time.Duration
+	maxConns             int
+	once, asJSON         bool
+	pskHint              string
+	psks                 []string
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var o serveOpts
+	c := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "serve TLS: echo, www (HTTP/1.1 and HTTP/2), discard or source:N",
+		Long: `serve listens for TLS connections and logs each event (one JSON object per
+line with --json). Without --cert it mints a throwaway CA and a localhost
+certificate and prints where the CA is. It asks clients for a certificate
+only with --verify query (ask) or --verify peer (require). A client that
+speaks plain HTTP is told so and logged. --mode www answers HTTP requests
+(HTTP/2 when the client chooses h2) with a description of the TLS session.`,
+		Example: `  sslsock serve --mode www
+  sslsock serve --cert server.pem --key server.key --listen 127.0.0.1:4433 --verify peer --ca clients.pem`,
+		Args: exactArgs(0, "no arguments"),
 	}
-	if fs.NArg() != 0 {
-		return 2, usageError{"serve takes no arguments"}
-	}
+	fs := c.Flags()
+	fs.SortFlags = false
+	o.tls.register(fs, "none", "client certificates: none (do not ask), query (ask, accept any or none), peer (require a valid one) or auto (as query)")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to listen on")
+	fs.StringVar(&o.chain, "chain", "", "intermediate certificates to send after --cert")
+	fs.StringVar(&o.staple, "ocsp-staple", "", "DER OCSP response to staple")
+	fs.StringVar(&o.mode, "mode", "echo", "what to do with a connection: echo, www, discard or source:N")
+	fs.DurationVar(&o.hsTimeout, "handshake-timeout", ssl.DefaultHandshakeTimeout, "time a client has for its handshake")
+	fs.IntVar(&o.maxConns, "max-conns", ssl.DefaultMaxPendingConnections, "connections handshaking or waiting at once")
+	fs.BoolVar(&o.once, "once", false, "serve one connection (or one failed attempt), then exit")
+	fs.StringVar(&o.pskHint, "psk-hint", "", "PSK identity hint (backends with PSK)")
+	fs.StringArrayVar(&o.psks, "psk", nil, "PSK as ID:HEX (repeatable; backends with PSK)")
+	fs.StringVar(&o.pkiDir, "pki-dir", "", "where to write the throwaway CA (default: a temporary directory, removed at exit)")
+	fs.BoolVar(&o.asJSON, "json", false, "one JSON object per event and line")
+	c.RunE = a.command(func([]string) (int, error) { return a.runServe(&o) })
+	return c
+}
+
+func (a *app) runServe(o *serveOpts) (int, error) {
 	var sourceN int64 = -1
 	switch {
-	case *mode == "echo", *mode == "www", *mode == "discard":
-	case strings.HasPrefix(*mode, "source:"):
-		n, err := strconv.ParseInt(strings.TrimPrefix(*mode, "source:"), 10, 64)
+	case o.mode == "echo", o.mode == "www", o.mode == "discard":
+	case strings.HasPrefix(o.mode, "source:"):
+		n, err := strconv.ParseInt(strings.TrimPrefix(o.mode, "source:"), 10, 64)
 		if err != nil || n < 0 {
-			return 2, usageError{"--mode source:N needs a byte count"}
+			return 2, usagef("--mode source:N needs a byte count")
 		}
 		sourceN = n
 	default:
-		return 2, usageError{fmt.Sprintf("--mode must be echo, www, discard or source:N, not %q", *mode)}
+		return 2, usagef("--mode must be echo, www, discard or source:N, not %q", o.mode)
 	}
-	cfg, err := tf.configuration()
+	if o.hsTimeout <= 0 {
+		return 2, usagef("--handshake-timeout must be positive")
+	}
+	if o.maxConns <= 0 {
+		return 2, usagef("--max-conns must be positive")
+	}
+	if o.mode == "www" && o.tls.alpn == "" {
+		o.tls.alpn = "h2,http/1.1" // served properly: HTTP/2 through ssl.ServeHTTP
+	}
+	cfg, err := o.tls.configuration(a.stderr)
 	if err != nil {
 		return exitFor(err), err
 	}
-	if (*pskHint != "" || len(psks) > 0) && !ssl.IsFeatureSupported(ssl.FeaturePsk, "") {
+	if (o.pskHint != "" || len(o.psks) > 0) && !ssl.IsFeatureSupported(ssl.FeaturePsk, "") {
 		return 1, fmt.Errorf("the %s backend has no PSK support", ssl.ActiveBackend())
 	}
-	out := &eventLog{w: stdout, json: *asJSON}
-	if tf.cert == "" {
-		dir, err := throwawayIdentity(&cfg, *pkiDir, out)
+	out := &eventLog{w: a.stdout, json: o.asJSON}
+	if o.tls.cert == "" {
+		dir, err := throwawayIdentity(&cfg, o.pkiDir, out)
 		if err != nil {
 			return 1, err
 		}
-		if *pkiDir == "" {
+		if o.pkiDir == "" {
 			defer os.RemoveAll(dir)
 		}
-	} else if *chainFile != "" {
-		extra, err := ssl.CertificatesFromFile(*chainFile, ssl.Pem)
+	} else if o.chain != "" {
+		extra, err := ssl.CertificatesFromFile(o.chain, ssl.Pem)
 		if err != nil {
 			return 1, err
 		}
 		cfg.SetLocalCertificateChain(append(cfg.LocalCertificateChain(), extra...))
 	}
-	if *staple != "" {
-		der, err := os.ReadFile(*staple)
-		if err != nil {
-			return 1, err
+	if o.staple != "" {
+		if err := cfg.SetOcspStapleFile(o.staple); err != nil {
+			return 1, fmt.Errorf("--ocsp-staple: %w", err)
 		}
-		cfg.SetOcspStaple(der)
 	}
-	srv, err := ssl.Listen("tcp", *listen, cfg)
+	if err := cfg.Validate(ssl.SslServerMode); err != nil {
+		return 1, err
+	}
+	ctx, stop := signal.NotifyContext(a.ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	finishOnce := func() {
+		if o.once {
+			cancel()
+		}
+	}
+	raw, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return 1, err
 	}
-	srv.SetHandshakeTimeout(*hsTimeout)
-	srv.SetMaxPendingConnections(*maxConns)
+	srv := ssl.NewServer(&plainDetector{Listener: raw, found: func(c net.Conn, line string) {
+		out.event("plainHTTP", nil, map[string]any{"peer": c.RemoteAddr().String(), "request": line,
+			"description": "the client spoke plain HTTP to this TLS server; it was told to use https://"})
+		finishOnce()
+	}}, cfg)
+	srv.SetHandshakeTimeout(o.hsTimeout)
+	srv.SetMaxPendingConnections(o.maxConns)
 	srv.OnStartedEncryptionHandshake(func(s *ssl.Socket) { out.event("accepted", s, nil) })
 	srv.OnSslErrors(func(s *ssl.Socket, errs []ssl.Error) {
-		out.event("sslErrors", s, map[string]any{"errors": toJSONErrors(errs)})
+		out.event("sslErrors", s, map[string]any{"errors": toJSONErrors(errs, "")})
 	})
 	srv.OnErrorOccurred(func(s *ssl.Socket, k ssl.SocketError) {
 		out.event("error", s, map[string]any{"socketError": k.String(), "errorString": s.ErrorString()})
+		finishOnce() // a failed handshake is the one connection of --once
 	})
 	srv.OnAlertReceived(func(s *ssl.Socket, l ssl.AlertLevel, t ssl.AlertType, d string) {
 		out.event("alertReceived", s, map[string]any{"level": l.String(), "type": t.String(), "description": d})
 	})
-	out.event("listening", nil, map[string]any{"address": srv.Addr().String(), "backend": ssl.ActiveBackend()})
-
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	out.event("listening", nil, map[string]any{"address": srv.Addr().String(), "backend": ssl.ActiveBackend(),
+		"alpn": strings.Join(cfg.AllowedNextProtocols(), ","), "clientCertificates": o.tls.verify})
 	go func() { <-ctx.Done(); srv.Close() }()
-	var wg sync.WaitGroup
-	for {
-		sock, err := srv.AcceptSocket(ctx)
-		if err != nil {
-			break
+
+	sl := &sessionListener{srv: srv, ctx: ctx, out: out, once: o.once, closed: func() {
+		if o.once {
+			cancel()
 		}
-		c := sock.SslConfiguration()
-		out.event("encrypted", sock, map[string]any{"protocol": c.SessionProtocol().String(), "cipher": c.SessionCipher().Name(),
-			"alpn": c.NextNegotiatedProtocol(), "resumed": sock.IsSessionResumed(), "peerChain": toJSONChain(c.PeerCertificateChain())})
-		peer := map[string]any{"peer": net.JoinHostPort(sock.PeerAddress(), strconv.Itoa(int(sock.PeerPort())))}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			serveConn(sock, *mode, sourceN)
-			sock.Close()
-			out.event("closed", nil, peer)
-		}()
-		if *once {
-			wg.Wait()
-			break
+	}}
+	if o.mode == "www" {
+		hs := &http.Server{Handler: http.HandlerFunc(serveWWW), ErrorLog: log.New(io.Discard, "", 0), ReadHeaderTimeout: 10 * time.Second}
+		if o.once {
+			hs.SetKeepAlivesEnabled(false)
+			hs.IdleTimeout = 2 * time.Second
 		}
+		go func() { <-ctx.Done(); hs.Close() }()
+		_ = ssl.ServeHTTP(hs, sl)
+	} else {
+		var wg sync.WaitGroup
+		for {
+			c, err := sl.Accept()
+			if err != nil {
+				break
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				serveConn(c.(*loggedConn).Socket, o.mode, sourceN)
+				c.Close()
+			}()
+		}
+		wg.Wait()
 	}
 	srv.Close()
-	wg.Wait()
 	out.event("stopped", nil, nil)
 	return 0, nil
+}
+
+// sessionListener hands out the Server's encrypted sockets, logging each;
+// with once, only the first.
+type sessionListener struct {
+	srv    *ssl.Server
+	ctx    context.Context
+	out    *eventLog
+	once   bool
+	given  bool
+	mu     sync.Mutex
+	closed func()
+}
+
+// Accept returns the next encrypted connection.
+func (l *sessionListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	given := l.given
+	l.mu.Unlock()
+	if l.once && given {
+		<-l.ctx.Done()
+		return nil, net.ErrClosed
+	}
+	sock, err := l.srv.AcceptSocket(l.ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.given = true
+	l.mu.Unlock()
+	// Qt's buffered view (the socket's own read loop): net/http aborts its
+	// background reads with past deadlines, which then never reach the TLS
+	// engine, and the close after a response stays orderly.
+	sock.OnReadyRead(func() {})
+	cs := sock.ConnectionState()
+	c := sock.SslConfiguration()
+	l.out.event("encrypted", sock, map[string]any{"protocol": c.SessionProtocol().String(), "cipher": c.SessionCipher().Name(),
+		"group": groupName(cs), "alpn": cs.NegotiatedProtocol, "resumed": sock.IsSessionResumed(),
+		"peerChain": toJSONChain(c.PeerCertificateChain(), false)})
+	peer := map[string]any{"peer": net.JoinHostPort(sock.PeerAddress(), strconv.Itoa(int(sock.PeerPort())))}
+	return &loggedConn{Socket: sock, closed: func() { l.out.event("closed", nil, peer); l.closed() }}, nil
+}
+
+// Close stops the Server.
+func (l *sessionListener) Close() error { return l.srv.Close() }
+
+// Addr is the listening address.
+func (l *sessionListener) Addr() net.Addr { return l.srv.Addr() }
+
+// loggedConn logs "closed" once when closed.
+type loggedConn struct {
+	*ssl.Socket
+	once   sync.Once
+	closed func()
+}
+
+// Close closes the socket and logs it.
+func (c *loggedConn) Close() error {
+	err := c.Socket.Close()
+	c.once.Do(c.closed)
+	return err
+}
+
+func groupName(cs tls.ConnectionState) string {
+	if cs.CurveID == 0 {
+		return ""
+	}
+	return cs.CurveID.String()
+}
+
+// plainDetector notices clients that speak plain HTTP to the TLS server:
+// it answers them with a 400 saying so, and reports them. (The Server
+// drops every connection whose first byte is not a TLS handshake record.)
+type plainDetector struct {
+	net.Listener
+	found func(c net.Conn, requestLine string)
+}
+
+// Accept wraps the next connection.
+func (d *plainDetector) Accept() (net.Conn, error) {
+	c, err := d.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &sniffConn{Conn: c, found: d.found}, nil
+}
+
+type sniffConn struct {
+	net.Conn
+	first bool
+	found func(c net.Conn, requestLine string)
+}
+
+// Read looks at the first byte: an upper-case letter starts an HTTP request.
+func (c *sniffConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if c.first || n == 0 {
+		return n, err
+	}
+	c.first = true
+	if p[0] < 'A' || p[0] > 'Z' {
+		return n, err
+	}
+	line := []byte{p[0]}
+	if n > 1 {
+		line = append(line, p[1:n]...)
+	}
+	r := bufio.NewReader(io.LimitReader(c.Conn, 1024))
+	rest, _ := r.ReadString('\n')
+	text, _, _ := strings.Cut(string(line)+rest, "\n")
+	text = strings.TrimRight(text, "\r")
+	if m, _, ok := strings.Cut(text, " "); ok && isHTTPMethod(m) {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		body := "This is a TLS server: use https:// (the client sent plain HTTP).\n"
+		fmt.Fprintf(c.Conn, "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+		c.found(c.Conn, text)
+	}
+	return n, err
+}
+
+func isHTTPMethod(m string) bool {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "PRI":
+		return true
+	}
+	return false
 }
 
 // throwawayIdentity mints a CA and a localhost leaf, sets them on cfg and
@@ -187,46 +372,35 @@ func serveConn(sock *ssl.Socket, mode string, sourceN int64) {
 			}
 			sent += n
 		}
-	case mode == "www":
-		serveWWW(sock)
 	}
 }
 
-// serveWWW answers one HTTP request with a description of the TLS session,
+// serveWWW answers an HTTP request with a description of the TLS session,
 // as `openssl s_server -www` does: HTML for browsers, text otherwise.
-func serveWWW(sock *ssl.Socket) {
-	_ = sock.SetReadDeadline(time.Now().Add(10 * time.Second))
-	r := bufio.NewReader(sock)
-	reqLine, err := r.ReadString('\n')
-	if err != nil {
-		return
-	}
-	wantsHTML := false
-	for {
-		h, err := r.ReadString('\n')
-		if err != nil || strings.TrimSpace(h) == "" {
-			break
+func serveWWW(w http.ResponseWriter, r *http.Request) {
+	facts := [][2]string{{"Request", r.Method + " " + r.RequestURI + " " + r.Proto}, {"HTTP", r.Proto}}
+	if cs := r.TLS; cs != nil {
+		client := "none"
+		if len(cs.PeerCertificates) > 0 {
+			client = ssl.NewCertificate(cs.PeerCertificates[0]).SubjectDisplayName()
 		}
-		if strings.HasPrefix(strings.ToLower(h), "accept:") && strings.Contains(h, "text/html") {
-			wantsHTML = true
-		}
+		c := ssl.CipherFromID(cs.CipherSuite)
+		facts = append(facts, [][2]string{
+			{"Protocol", ssl.ProtocolFromVersion(cs.Version).String()},
+			{"TLS version", tls.VersionName(cs.Version)},
+			{"Cipher", c.Name()},
+			{"Cipher (IANA)", c.IANAName()},
+			{"Key exchange group", groupName(*cs)},
+			{"ALPN", cs.NegotiatedProtocol},
+			{"Server name (SNI)", cs.ServerName},
+			{"Session resumed", strconv.FormatBool(cs.DidResume)},
+			{"Client certificate", client},
+		}...)
 	}
-	c := sock.SslConfiguration()
-	facts := [][2]string{
-		{"Request", strings.TrimSpace(reqLine)},
-		{"Protocol", c.SessionProtocol().String()},
-		{"Cipher", c.SessionCipher().Name()},
-		{"Cipher (IANA)", c.SessionCipher().IANAName()},
-		{"Key exchange", c.SessionCipher().KeyExchangeMethod()},
-		{"ALPN", c.NextNegotiatedProtocol()},
-		{"Session resumed", strconv.FormatBool(sock.IsSessionResumed())},
-		{"Client certificate", c.PeerCertificate().SubjectDisplayName()},
-		{"Backend", ssl.ActiveBackend()},
-	}
+	facts = append(facts, [2]string{"Backend", ssl.ActiveBackend()})
 	var body strings.Builder
-	ctype := "text/plain; charset=utf-8"
-	if wantsHTML {
-		ctype = "text/html; charset=utf-8"
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		body.WriteString("<!doctype html><html><head><title>sslsock</title></head><body><h1>sslsock: your TLS session</h1><table>\n")
 		for _, f := range facts {
 			fmt.Fprintf(&body, "<tr><th>%s</th><td id=%q>%s</td></tr>\n", html.EscapeString(f[0]),
@@ -234,11 +408,12 @@ func serveWWW(sock *ssl.Socket) {
 		}
 		body.WriteString("</table></body></html>\n")
 	} else {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		for _, f := range facts {
 			fmt.Fprintf(&body, "%s: %s\n", f[0], f[1])
 		}
 	}
-	fmt.Fprintf(sock, "HTTP/1.0 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", ctype, body.Len(), body.String())
+	io.WriteString(w, body.String())
 }
 
 // eventLog prints serve's events: readable lines, or one JSON object per line.
@@ -263,9 +438,14 @@ func (l *eventLog) event(name string, s *ssl.Socket, fields map[string]any) {
 		return
 	}
 	var parts []string
-	for _, k := range []string{"peer", "address", "backend", "protocol", "cipher", "alpn", "resumed", "socketError", "errorString", "caFile", "caSha256", "leafSpkiSha256Base64", "type", "description"} {
+	for _, k := range []string{"peer", "address", "backend", "alpn", "clientCertificates", "protocol", "cipher", "group", "resumed",
+		"socketError", "errorString", "caFile", "caSha256", "leafSpkiSha256Base64", "type", "request", "description"} {
 		if v, ok := fields[k]; ok && fmt.Sprint(v) != "" {
-			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+			text := fmt.Sprint(v)
+			if strings.ContainsAny(text, " \"\t") {
+				text = strconv.Quote(text)
+			}
+			parts = append(parts, k+"="+text)
 		}
 	}
 	if errs, ok := fields["errors"].([]jsonError); ok {
