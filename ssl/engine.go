@@ -269,7 +269,7 @@ func (e *Engine) latch(err error) error {
 	var ve *VerificationError
 	switch {
 	case errors.As(err, &ve):
-		msg = ve.Error()
+		msg = ve.qtErrorString()
 	case errors.Is(err, io.EOF):
 		kind, msg = RemoteHostClosedError, "The remote host closed the connection"
 	}

@@ -896,7 +896,7 @@ func (s *Socket) handshakeFailed(err error) {
 	var fe *fatalHandshakeError
 	switch {
 	case errors.As(err, &ve):
-		msg = ve.qtErrorString() // issue 11: Error() names every error now
+		msg = ve.qtErrorString() // Qt's errorString: the first error's text
 	case errors.As(err, &fe):
 		msg = fe.msg
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
@@ -1036,9 +1036,9 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	everConn := s.everConn
 	s.everConn = false
 	// An alert or close_notify went out: close without a TCP reset
-	// destroying it (unread input makes the kernel send one), unless a
-	// direct Read would see the drain's deadline.
-	orderly := (enc && graceful || linger) && s.directReaders == 0
+	// destroying it (unread input makes the kernel send one). A direct
+	// Read in flight sees the drain's deadline as net.ErrClosed.
+	orderly := enc && graceful || linger
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	if raw != nil {

@@ -302,6 +302,9 @@ func (s *Socket) readDirect(p []byte) (int, error) {
 	}
 	s.cond.Broadcast()
 	if err != nil && n == 0 {
+		if s.aborted || s.localClose {
+			return 0, net.ErrClosed // the deadline of Close's orderly drain
+		}
 		return 0, os.ErrDeadlineExceeded
 	}
 	return n, nil
