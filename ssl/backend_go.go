@@ -149,16 +149,16 @@ func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 			tc = tc.Clone()
 			tc.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 				c := base.Clone()
-				c.NextProtos = nil
-				for _, p := range protos { // the server's preference
-					if slices.Contains(hello.SupportedProtos, p) {
+				for _, p := range hello.SupportedProtos { // the client's preference wins, as in Qt on OpenSSL
+					if slices.Contains(protos, p) {
 						c.NextProtos = []string{p}
-						break
+						return c, nil
 					}
 				}
-				// No overlap is Qt's NextProtocolNegotiationUnsupported, not
-				// crypto/tls's no_application_protocol abort.
-				sh.alpnNoOverlap.Store(len(hello.SupportedProtos) > 0 && c.NextProtos == nil)
+				// No overlap: crypto/tls ends the handshake with
+				// no_application_protocol, as RFC 7301 asks (Qt's server
+				// answers with a protocol the client never offered).
+				sh.alpnNoOverlap.Store(len(hello.SupportedProtos) > 0)
 				return c, nil
 			}
 		}
@@ -248,8 +248,11 @@ func (sh *goShared) handshakeFailed(err error) {
 		sh.hooks.Alert(false, AlertLevelFatal, AlertType(code), alertDescription(err))
 		return
 	}
-	if sh.verifyFailed.Load() {
+	switch {
+	case sh.verifyFailed.Load():
 		sh.hooks.Alert(true, AlertLevelFatal, AlertBadCertificate, "bad certificate")
+	case sh.alpnNoOverlap.Load() && strings.Contains(err.Error(), "application protocol"):
+		sh.hooks.Alert(true, AlertLevelFatal, AlertNoApplicationProtocol, "no application protocol")
 	}
 }
 
