@@ -512,17 +512,8 @@ func isInsecureAlgorithm(err error) bool {
 
 // hostMatches applies Qt's rules and crypto/x509's, both of which must agree.
 func (v *verification) hostMatches() bool {
-	leaf := v.cert(v.presented[0])
-	if !MatchesHostname(leaf, v.host) {
-		return false
-	}
-	return leaf.x.VerifyHostname(v.goHostName()) == nil
+	return MatchesHostname(v.cert(v.presented[0]), v.host)
 }
 
 // goHostName is the host in the form crypto/x509 compares: ACE for names.
-func (v *verification) goHostName() string {
-	if a := toAce(v.host); a != "" {
-		return a
-	}
-	return v.host
-}
+func (v *verification) goHostName() string { return x509HostName(v.host) }
