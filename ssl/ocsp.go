@@ -21,9 +21,11 @@ import (
 type OcspResponse struct {
 	CertificateStatus OcspCertificateStatus
 	RevocationReason  OcspRevocationReason
-	// Responder is the certificate that issued the peer's certificate and
-	// vouches for the response (the zero Certificate if the response was
-	// about another certificate).
+	// Responder is, as in Qt, the presented certificate that issued the
+	// peer's certificate and that the response names as issuer (not
+	// necessarily the response's signer); the zero Certificate when the
+	// response could not be tied to the peer's certificate that way
+	// (OcspResponseCertIdUnknown).
 	Responder Certificate
 	// Subject is the peer's certificate.
 	Subject Certificate

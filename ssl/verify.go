@@ -55,10 +55,14 @@ func Verify(chain []Certificate, hostName string) []Error {
 // VerifyChain verifies chain (leaf first) and returns every problem, in Qt's
 // order: CertificateBlacklisted for each listed certificate in the chain,
 // HostNameMismatch, then the chain errors in the order OpenSSL's verifier
-// reports them when its callback lets it continue (trust, then CA, purpose
-// and path-length checks from the leaf up, then signatures and validity
-// periods from the root down). Each Error carries the certificate it is
-// about. An empty chain gives [UnspecifiedError].
+// reports them when its callback lets it continue (the leaf's key strength,
+// trust, then CA, purpose and path-length checks from the leaf up, then key
+// and signature-digest strength, then signatures and validity periods from
+// the root down). Each Error carries the certificate it is about. Keys and
+// signature digests below OpenSSL's security level 2 (RSA and DSA under 2048
+// bits, EC under 224, MD5 and SHA-1 signatures below the trust anchor) are
+// UnspecifiedError, as Qt reports them, with a Detail naming what is weak. An
+// empty chain gives [UnspecifiedError].
 //
 // Security invariant: VerifyChain never returns an empty list for a chain
 // that crypto/x509 rejects with the same anchors, intermediates, name, time
