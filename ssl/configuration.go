@@ -60,8 +60,9 @@ func newDefaultConfiguration() Configuration {
 
 // DefaultConfiguration returns a copy of the process-wide default
 // configuration that new sockets copy at construction
-// (QSslConfiguration::defaultConfiguration). Its CA list is empty while the
-// system's trust anchors are used on demand (see CaCertificates).
+// (QSslConfiguration::defaultConfiguration). Its CA list holds only what
+// AddDefaultCaCertificate(s) added while the system's trust anchors are
+// used on demand (see CaCertificates and AllowsOnDemandRoots).
 func DefaultConfiguration() Configuration {
 	defaultConfigMu.RLock()
 	defer defaultConfigMu.RUnlock()
@@ -77,14 +78,44 @@ func SetDefaultConfiguration(c Configuration) {
 	defaultConfigMu.Unlock()
 }
 
-// AddDefaultCaCertificates appends to the default configuration's CA list
-// (QSslSocket::addDefaultCaCertificates, CopperSpice). Like Qt, setting CAs
-// explicitly stops the on-demand use of the system's roots for sockets made
-// afterwards — include SystemCaCertificates() to keep them.
+// AddDefaultCaCertificate adds cert to the default configuration's CA list
+// (QSslSocket::addDefaultCaCertificate, Qt 5 and CopperSpice), unless it is
+// there already. Sockets made afterwards trust it in addition to the
+// system's trust anchors, which stay in use (loaded on demand), as in Qt
+// (measured on Qt 6.4.2, docs/qt-measured-verification.md §4) and
+// CopperSpice; only SetCaCertificates (or SetDefaultConfiguration with a CA
+// list set) replaces them. Sockets that exist already are not affected.
+func AddDefaultCaCertificate(cert Certificate) {
+	defaultConfigMu.Lock()
+	defer defaultConfigMu.Unlock()
+	if slices.ContainsFunc(defaultConfig.caCertificates, cert.Equal) {
+		return
+	}
+	defaultConfig.caCertificates = append(slices.Clone(defaultConfig.caCertificates), cert)
+}
+
+// AddDefaultCaCertificates adds certs to the default configuration's CA list
+// (QSslSocket::addDefaultCaCertificates, Qt 5 and CopperSpice): like
+// AddDefaultCaCertificate, the system's trust anchors stay in use for
+// sockets made afterwards.
 func AddDefaultCaCertificates(certs ...Certificate) {
 	defaultConfigMu.Lock()
-	defaultConfig.AddCaCertificates(certs...)
-	defaultConfigMu.Unlock()
+	defer defaultConfigMu.Unlock()
+	defaultConfig.caCertificates = append(slices.Clone(defaultConfig.caCertificates), certs...)
+}
+
+// AddDefaultCaCertificatesFromPath loads certificates as CertificatesFromPath
+// does and adds them with AddDefaultCaCertificates: CopperSpice's
+// addDefaultCaCertificates(path, format, syntax), whose defaults are Pem and
+// FixedString. It reports whether any certificate was added; nothing
+// changes when none was loaded.
+func AddDefaultCaCertificatesFromPath(path string, format EncodingFormat, syntax PatternSyntax) bool {
+	certs, err := CertificatesFromPath(path, format, syntax)
+	if err != nil || len(certs) == 0 {
+		return false
+	}
+	AddDefaultCaCertificates(certs...)
+	return true
 }
 
 // Clone returns a deep copy.

@@ -204,9 +204,13 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 	}
 
 	if cfg.HandshakeMustInterruptOnError() {
-		for _, er := range errs {
-			if er.Code == HostNameMismatch || er.Code == CertificateBlacklisted || er.Code == NoPeerCertificate {
-				continue // not chain errors: reported in sslErrors only
+		for _, er := range peerVerifyErrorOrder(errs) {
+			if !fromVerifyCallback(er) { // Qt's own checks: emitted, never interrupting
+				send1(e.disp, &e.ev.peerVerifyError, er)
+				if !e.open() {
+					return e.fail(errAbortedByHandler)
+				}
+				continue
 			}
 			e.mu.Lock()
 			e.continueInterr = false
@@ -220,7 +224,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 			}
 		}
 	} else {
-		for _, er := range errs {
+		for _, er := range peerVerifyErrorOrder(errs) {
 			send1(e.disp, &e.ev.peerVerifyError, er)
 			if !e.open() {
 				return e.fail(errAbortedByHandler)

@@ -131,13 +131,29 @@ func AllErrorCodes() []ErrorCode {
 type Error struct {
 	Code        ErrorCode
 	Certificate Certificate
+	// detail says exactly what is wrong when the code alone does not (a key
+	// or signature algorithm below OpenSSL's security level 2 is reported
+	// as UnspecifiedError, as Qt does, with a detail naming it). It is not
+	// part of Qt's equality.
+	detail string
 }
+
+// Detail returns what exactly is wrong when the code alone does not say it
+// (for example "EE certificate key too weak: RSA 1024 bits, security level 2
+// requires 2048"), or "".
+func (e Error) Detail() string { return e.detail }
 
 // NewError returns the Error for code about cert (pass the zero Certificate for none).
 func NewError(code ErrorCode, cert Certificate) Error { return Error{Code: code, Certificate: cert} }
 
-// Error returns Qt's errorString() for the code.
-func (e Error) Error() string { return e.Code.Message() }
+// Error returns Qt's errorString() for the code, or the detail when there is
+// one.
+func (e Error) Error() string {
+	if e.detail != "" {
+		return e.detail
+	}
+	return e.Code.Message()
+}
 
 // Equal reports Qt's QSslError equality: same code and equal certificates
 // (two null certificates are equal).
@@ -166,9 +182,9 @@ func (v ErrorCode) Error() string { return v.Message() }
 // certificate's subject, for logs.
 func (e Error) String() string {
 	if e.Certificate.IsNull() {
-		return fmt.Sprintf("%s: %s", e.Code.String(), e.Code.Message())
+		return fmt.Sprintf("%s: %s", e.Code.String(), e.Error())
 	}
-	return fmt.Sprintf("%s: %s (%s)", e.Code.String(), e.Code.Message(), e.Certificate.SubjectDisplayName())
+	return fmt.Sprintf("%s: %s (%s)", e.Code.String(), e.Error(), e.Certificate.SubjectDisplayName())
 }
 
 // ContainsError reports whether list holds an Error equal to e.

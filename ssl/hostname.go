@@ -21,18 +21,33 @@ func toAce(name string) string {
 	return s
 }
 
-// MatchesHostname reports whether cert is valid for host under Qt's rules
-// (QSslSocketPrivate::isMatchingHostname): an IP literal matches an equal IP
-// subject alternative name; otherwise the host, in ACE form, is compared with
-// every common name and then every DNS name, with Qt's wildcard rules ("*"
-// or "f*" as the whole or the end of the first of at least three labels,
-// matching exactly one label, never an IP literal or an A-label).
+// MatchesHostname reports whether cert is valid for host exactly as the
+// verifier decides it (VerifyChain reports HostNameMismatch exactly when it
+// returns false). Both of these must accept the name:
 //
-// The verifier applies these rules and also requires crypto/x509's
-// VerifyHostname to agree (no common-name fallback, wildcards only as a whole
-// label), so it reports HostNameMismatch for the legacy forms Qt accepts; see
-// docs/architecture.md.
+//   - Qt's rules (QSslSocketPrivate::isMatchingHostname): an IP literal
+//     matches an equal IP subject alternative name; otherwise the host, in
+//     ACE form, is compared with every common name and every DNS name, with
+//     Qt's wildcard rules ("*" or "f*" as the whole or the end of the first
+//     of at least three labels, matching exactly one label, never an IP
+//     literal or an A-label);
+//   - crypto/x509's Certificate.VerifyHostname (RFC 6125 as browsers apply
+//     it): DNS and IP subject alternative names only, wildcards only as a
+//     whole left-most label.
+//
+// So it is stricter than Qt, which (measured on Qt 6.4.2) also accepts a
+// certificate whose only match is its common name — with or without subject
+// alternative names, an IP address in the common name included — and a
+// partial-label wildcard such as "f*.example.com". Those legacy forms are
+// HostNameMismatch here, which the application can ignore explicitly; the
+// verifier never accepts a name crypto/x509 rejects (see
+// docs/architecture.md).
 func MatchesHostname(cert Certificate, host string) bool {
+	return qtMatchesHostname(cert, host) && cert.x.VerifyHostname(x509HostName(host)) == nil
+}
+
+// qtMatchesHostname is QSslSocketPrivate::isMatchingHostname.
+func qtMatchesHostname(cert Certificate, host string) bool {
 	if cert.IsNull() {
 		return false
 	}
@@ -58,6 +73,14 @@ func MatchesHostname(cert Certificate, host string) bool {
 		}
 	}
 	return false
+}
+
+// x509HostName is host in the form crypto/x509 compares: ACE for names.
+func x509HostName(host string) string {
+	if a := toAce(host); a != "" {
+		return a
+	}
+	return host
 }
 
 // matchHostnamePattern compares one certificate name with an ACE host name.

@@ -51,7 +51,7 @@ func TestMatchesHostname(t *testing.T) {
 		host string
 		want bool
 	}{
-		{"cn.test", true}, // Qt always consults the CN
+		{"cn.test", false}, // Qt consults the CN; the verifier does not
 		{"a.wild.test", true},
 		{"a.b.wild.test", false},
 		{"bücher.test", true},
@@ -68,5 +68,45 @@ func TestMatchesHostname(t *testing.T) {
 	}
 	if MatchesHostname(Certificate{}, "x") {
 		t.Error("null certificate matched")
+	}
+}
+
+// TestMatchesHostnameAgreesWithVerifier: MatchesHostname is true exactly
+// when VerifyChain reports no HostNameMismatch, including for the legacy
+// forms Qt 6.4.2 accepts (measured: CN-only, CN beside other SANs, IP
+// address in the CN, partial-label wildcard), which both reject.
+func TestMatchesHostnameAgreesWithVerifier(t *testing.T) {
+	root := pki.MustSelfSigned(pki.Spec{CommonName: "Root", IsCA: true})
+	certs := []struct {
+		name string
+		spec pki.Spec
+	}{
+		{"CN only", pki.Spec{CommonName: "localhost"}},
+		{"CN beside another SAN", pki.Spec{CommonName: "localhost", DNSNames: []string{"other.invalid"}}},
+		{"IP in the CN", pki.Spec{CommonName: "127.0.0.1"}},
+		{"partial wildcard", pki.Spec{CommonName: "x", DNSNames: []string{"f*.example.com"}}},
+		{"wildcard", pki.Spec{CommonName: "x", DNSNames: []string{"*.example.com"}}},
+		{"two-label wildcard", pki.Spec{CommonName: "x", DNSNames: []string{"*.com"}}},
+		{"SAN and IP", pki.Spec{CommonName: "x", DNSNames: []string{"localhost", "xn--bcher-kva.example"}, IPs: []net.IP{net.ParseIP("127.0.0.1")}}},
+	}
+	hosts := []string{"localhost", "LOCALHOST", "127.0.0.1", "::1", "foo.example.com", "bar.example.com", "example.com",
+		"a.b.example.com", "other.invalid", "xn--bcher-kva.example", "bücher.example"}
+	// Qt's own answers for the legacy forms, measured with QSslSocket.
+	qtAccepts := map[string]string{"CN only": "localhost", "CN beside another SAN": "localhost", "IP in the CN": "127.0.0.1",
+		"partial wildcard": "foo.example.com"}
+	for _, cs := range certs {
+		c := certOf(root.MustIssue(cs.spec))
+		for _, h := range hosts {
+			errs := VerifyChain([]Certificate{c}, VerifyOptions{Roots: []Certificate{certOf(root)}, HostName: h})
+			verifierOK := !ContainsError(errs, NewError(HostNameMismatch, c))
+			if got := MatchesHostname(c, h); got != verifierOK {
+				t.Errorf("%s, %q: MatchesHostname %v, verifier %v", cs.name, h, got, verifierOK)
+			}
+			if qtAccepts[cs.name] == h {
+				if !qtMatchesHostname(c, h) || MatchesHostname(c, h) {
+					t.Errorf("%s, %q: Qt's rules must accept and MatchesHostname reject", cs.name, h)
+				}
+			}
+		}
 	}
 }

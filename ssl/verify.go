@@ -2,6 +2,9 @@ package ssl
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/md5"
+	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"time"
@@ -52,10 +55,14 @@ func Verify(chain []Certificate, hostName string) []Error {
 // VerifyChain verifies chain (leaf first) and returns every problem, in Qt's
 // order: CertificateBlacklisted for each listed certificate in the chain,
 // HostNameMismatch, then the chain errors in the order OpenSSL's verifier
-// reports them when its callback lets it continue (trust, then CA, purpose
-// and path-length checks from the leaf up, then signatures and validity
-// periods from the root down). Each Error carries the certificate it is
-// about. An empty chain gives [UnspecifiedError].
+// reports them when its callback lets it continue (the leaf's key strength,
+// trust, then CA, purpose and path-length checks from the leaf up, then key
+// and signature-digest strength, then signatures and validity periods from
+// the root down). Each Error carries the certificate it is about. Keys and
+// signature digests below OpenSSL's security level 2 (RSA and DSA under 2048
+// bits, EC under 224, MD5 and SHA-1 signatures below the trust anchor) are
+// UnspecifiedError, as Qt reports them, with a Detail naming what is weak. An
+// empty chain gives [UnspecifiedError].
 //
 // Security invariant: VerifyChain never returns an empty list for a chain
 // that crypto/x509 rejects with the same anchors, intermediates, name, time
@@ -360,7 +367,9 @@ func pathLenSet(x *x509.Certificate) bool {
 // enumerate produces the Qt-ordered list of problems.
 func (v *verification) enumerate() []Error {
 	var errs []Error
-	add := func(code ErrorCode, x *x509.Certificate) { errs = append(errs, Error{code, v.cert(x)}) }
+	add := func(code ErrorCode, x *x509.Certificate) {
+		errs = append(errs, Error{Code: code, Certificate: v.cert(x)})
+	}
 	leaf := v.presented[0]
 
 	for _, x := range v.presented {
@@ -371,6 +380,12 @@ func (v *verification) enumerate() []Error {
 	v.hostOK = v.host == "" || v.hostMatches()
 	if !v.hostOK {
 		add(HostNameMismatch, leaf)
+	}
+
+	// X509_verify_cert: the leaf's key is checked against the security
+	// level before the chain is built.
+	if d := weakKeyDetail(leaf, true); d != "" {
+		errs = append(errs, Error{Code: UnspecifiedError, Certificate: v.cert(leaf), detail: d})
 	}
 
 	chain, trustedFrom, status, tooLong := v.buildChain()
@@ -417,6 +432,21 @@ func (v *verification) enumerate() []Error {
 		}
 	}
 
+	// check_auth_level: issuer keys (the anchor's too) and the digests of
+	// every signature but the top certificate's, from the leaf up.
+	for i, x := range chain {
+		if i > 0 {
+			if d := weakKeyDetail(x, false); d != "" {
+				errs = append(errs, Error{Code: UnspecifiedError, Certificate: v.cert(x), detail: d})
+			}
+		}
+		if i < len(chain)-1 {
+			if d := weakSignatureDetail(x); d != "" {
+				errs = append(errs, Error{Code: UnspecifiedError, Certificate: v.cert(x), detail: d})
+			}
+		}
+	}
+
 	// internal_verify: signatures and validity periods, from the top down.
 	n := len(chain) - 1
 	xi := chain[n]
@@ -432,12 +462,16 @@ func (v *verification) enumerate() []Error {
 	for {
 		// On a path crypto/x509 verified, every signature already checked out.
 		if xs != xi && !v.pathFound {
-			switch err := xi.CheckSignature(xs.SignatureAlgorithm, xs.RawTBSCertificate, xs.Signature); {
+			switch err := checkCertSignature(xi, xs); {
 			case err == nil:
 			case xi.PublicKey == nil:
 				add(UnableToDecodeIssuerPublicKey, xs)
 			case isInsecureAlgorithm(err):
-				add(UnspecifiedError, xs) // OpenSSL: X509_V_ERR_CA_MD_TOO_WEAK
+				// A digest no library here can check (MD2): the signature
+				// stays unverified, which is an error of its own, apart from
+				// the weak digest reported above.
+				errs = append(errs, Error{Code: UnspecifiedError, Certificate: v.cert(xs),
+					detail: "certificate signature not verified: " + xs.SignatureAlgorithm.String() + " is not supported"})
 			default:
 				add(CertificateSignatureFailed, xs)
 			}
@@ -457,6 +491,24 @@ func (v *verification) enumerate() []Error {
 	return errs
 }
 
+// checkCertSignature checks that issuer signed x. crypto/x509 checks SHA-1
+// signatures at this level (its chain building refuses them, which the
+// security-level check reports); MD5 with RSA, which it refuses outright, is
+// checked with crypto/rsa, so that a weak but genuine signature is reported
+// as weak, and a forged one as CertificateSignatureFailed.
+func checkCertSignature(issuer, x *x509.Certificate) error {
+	err := issuer.CheckSignature(x.SignatureAlgorithm, x.RawTBSCertificate, x.Signature)
+	if x.SignatureAlgorithm != x509.MD5WithRSA || !isInsecureAlgorithm(err) {
+		return err
+	}
+	pub, ok := issuer.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return x509.ErrUnsupportedAlgorithm
+	}
+	sum := md5.Sum(x.RawTBSCertificate)
+	return rsa.VerifyPKCS1v15(pub, crypto.MD5, sum[:], x.Signature)
+}
+
 func isInsecureAlgorithm(err error) bool {
 	var ia x509.InsecureAlgorithmError
 	return errors.As(err, &ia)
@@ -464,17 +516,8 @@ func isInsecureAlgorithm(err error) bool {
 
 // hostMatches applies Qt's rules and crypto/x509's, both of which must agree.
 func (v *verification) hostMatches() bool {
-	leaf := v.cert(v.presented[0])
-	if !MatchesHostname(leaf, v.host) {
-		return false
-	}
-	return leaf.x.VerifyHostname(v.goHostName()) == nil
+	return MatchesHostname(v.cert(v.presented[0]), v.host)
 }
 
 // goHostName is the host in the form crypto/x509 compares: ACE for names.
-func (v *verification) goHostName() string {
-	if a := toAce(v.host); a != "" {
-		return a
-	}
-	return v.host
-}
+func (v *verification) goHostName() string { return x509HostName(v.host) }
