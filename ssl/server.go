@@ -22,19 +22,22 @@ import (
 // Server event handlers run on the connection's event dispatcher: one at a
 // time per connection, but possibly concurrently for different connections.
 type Server struct {
+	// mu guards the settings, the pending count and inflight; cond (on
+	// mu) wakes the accept loop when a pending slot frees up.
 	mu               sync.Mutex
+	cond             sync.Cond
 	config           Configuration
 	handshakeTimeout time.Duration
 	maxPending       int
+	pending          int  // connections handshaking or encrypted but not yet accepted
+	shut             bool // Close was called
+	inflight         map[*Socket]struct{}
 
 	listener net.Listener
-	ready    chan *Socket
-	slots    chan struct{}
-	closed   chan struct{}
+	ready    chan *Socket  // unbuffered: a handshake goroutine hands its socket to Accept
+	closed   chan struct{} // closed by Close
 	once     sync.Once
-	started  sync.Once
-	wg       sync.WaitGroup
-	inflight map[*Socket]struct{}
+	wg       sync.WaitGroup // the accept loop and every handshake goroutine
 
 	ev serverEvents
 }
@@ -72,10 +75,42 @@ func Listen(network, address string, config Configuration) (*Server, error) {
 }
 
 // NewServer serves TLS on an existing listener.
+//
+// It serves at once, as QSslServer does after listen(): connections are
+// accepted and their handshakes run (up to MaxPendingConnections at a
+// time) whether or not Accept is being called, so a client in the same
+// goroutine can connect before the first Accept.
 func NewServer(l net.Listener, config Configuration) *Server {
-	return &Server{config: config.Clone(), handshakeTimeout: DefaultHandshakeTimeout,
-		maxPending: DefaultMaxPendingConnections, listener: l, closed: make(chan struct{}),
-		inflight: map[*Socket]struct{}{}}
+	s := &Server{config: config.Clone(), handshakeTimeout: DefaultHandshakeTimeout,
+		maxPending: DefaultMaxPendingConnections, listener: l, ready: make(chan *Socket),
+		closed: make(chan struct{}), inflight: map[*Socket]struct{}{}}
+	s.cond.L = &s.mu
+	s.wg.Add(1)
+	go s.acceptLoop()
+	return s
+}
+
+// acquire takes a pending slot, waiting while MaxPendingConnections are
+// pending; false once the server is closed.
+func (s *Server) acquire() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.pending >= s.maxPending && !s.shut {
+		s.cond.Wait()
+	}
+	if s.shut {
+		return false
+	}
+	s.pending++
+	return true
+}
+
+// releaseSlot frees a pending slot.
+func (s *Server) releaseSlot() {
+	s.mu.Lock()
+	s.pending--
+	s.cond.Signal()
+	s.mu.Unlock()
 }
 
 // SslConfiguration returns the configuration new connections get.
@@ -120,6 +155,7 @@ func (s *Server) SetMaxPendingConnections(n int) {
 	defer s.mu.Unlock()
 	if n > 0 {
 		s.maxPending = n
+		s.cond.Broadcast()
 	}
 }
 
@@ -137,10 +173,9 @@ func (s *Server) Accept() (net.Conn, error) {
 
 // AcceptSocket waits for the next encrypted connection, or ctx's end, or Close.
 func (s *Server) AcceptSocket(ctx context.Context) (*Socket, error) {
-	s.start()
 	select {
 	case sock := <-s.ready:
-		<-s.slots
+		s.releaseSlot()
 		return sock, nil
 	case <-s.closed:
 		return nil, net.ErrClosed
@@ -149,17 +184,6 @@ func (s *Server) AcceptSocket(ctx context.Context) (*Socket, error) {
 	}
 }
 
-func (s *Server) start() {
-	s.started.Do(func() {
-		s.mu.Lock()
-		n := s.maxPending
-		s.mu.Unlock()
-		s.ready = make(chan *Socket, n)
-		s.slots = make(chan struct{}, n)
-		s.wg.Add(1)
-		go s.acceptLoop()
-	})
-}
 
 // Close stops listening, aborts the handshakes in progress and closes the
 // connections nobody accepted. Accepted sockets are the caller's. When
@@ -170,22 +194,13 @@ func (s *Server) Close() error {
 		close(s.closed)
 		err = s.listener.Close()
 		s.mu.Lock()
+		s.shut = true
+		s.cond.Broadcast()
 		for sock := range s.inflight {
 			go sock.Abort()
 		}
 		s.mu.Unlock()
-		s.wg.Wait()
-		if s.ready != nil {
-			for {
-				select {
-				case sock := <-s.ready:
-					sock.Abort()
-					continue
-				default:
-				}
-				break
-			}
-		}
+		s.wg.Wait() // handshake goroutines abort what nobody accepted
 	})
 	return err
 }
@@ -194,14 +209,12 @@ func (s *Server) acceptLoop() {
 	defer s.wg.Done()
 	var delay time.Duration
 	for {
-		select { // a pending slot first: beyond the bound, clients wait in the backlog
-		case s.slots <- struct{}{}:
-		case <-s.closed:
+		if !s.acquire() { // a pending slot first: beyond the bound, clients wait in the backlog
 			return
 		}
 		conn, err := s.listener.Accept()
 		if err != nil {
-			<-s.slots
+			s.releaseSlot()
 			select {
 			case <-s.closed:
 				return
@@ -238,7 +251,7 @@ func (s *Server) handshake(conn net.Conn) {
 	s.mu.Lock()
 	cfg, timeout := s.config, s.handshakeTimeout
 	s.mu.Unlock()
-	release := func() { <-s.slots }
+	release := s.releaseSlot
 
 	sock := NewSocketFromConn(conn)
 	sock.SetSslConfiguration(cfg)

@@ -83,12 +83,16 @@ type Socket struct {
 	readErr    error  // what Read returns once the buffer is empty
 	readSeq    uint64 // bumped on every chunk, for WaitForReadyRead
 	readyRuns  uint64 // bumped after readyRead handlers ran
-	readDL     time.Time
-	writeDL    time.Time
+	// readSeq and readyRuns when a WaitForReadyRead last returned true.
+	readWaitSeq, readyRunsWait uint64
+	readDL                     time.Time
+	writeDL                    time.Time
 
 	// Plaintext written before the handshake finished.
-	wqueue []byte
-	wspare []byte // the other half of the write double buffer
+	wqueue     []byte
+	wspare     []byte        // the other half of the write double buffer
+	writtenSeq atomic.Uint64 // bumped by every bytesWritten, for WaitForBytesWritten
+	waitedSeq  uint64        // writtenSeq when WaitForBytesWritten last returned; guarded by mu
 	// Burst detection for write coalescing.
 	lastWriteEnd   atomic.Int64 // UnixNano when the last write or flush finished
 	readSinceWrite atomic.Bool

@@ -468,6 +468,7 @@ func (s *Socket) Write(p []byte) (int, error) {
 
 func (s *Socket) wrote(n int) {
 	if n > 0 {
+		s.writtenSeq.Add(1)
 		emit1(&s.disp, &s.ev.bytesWritten, int64(n))
 	}
 }
@@ -669,6 +670,12 @@ func (s *Socket) Peek(n int) []byte {
 func (s *Socket) SkipData(n int64) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.rend == s.rpos && s.state == UnconnectedState && s.raw == nil {
+		return -1 // Qt: "device not open"
+	}
+	if s.rend == s.rpos && n > 0 && s.encrypted && !s.readerUp && !s.loopWantedLocked() && s.sess != nil && s.directReaders == 0 {
+		return s.skipDirectLocked(n)
+	}
 	avail := int64(s.rend - s.rpos)
 	if n > avail {
 		n = avail
@@ -678,11 +685,39 @@ func (s *Socket) SkipData(n int64) int64 {
 	return n
 }
 
-// AtEnd reports whether nothing is buffered and no more data will come.
+// AtEnd reports whether nothing is buffered for reading (QIODevice::atEnd
+// on a sequential device: true on a connected socket with an empty buffer,
+// as measured in Qt 6.4.2).
 func (s *Socket) AtEnd() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rend == s.rpos && (s.readErr != nil || s.state == UnconnectedState)
+	s.ensureReaderLocked()
+	return s.rend == s.rpos
+}
+
+// skipDirectLocked is SkipData on a socket that reads directly: what has
+// arrived sits in the TLS engine and the kernel, not in the read buffer,
+// so it is read and dropped without waiting (a deadline a moment away
+// lets each read take what is there and no more). Called with s.mu held.
+func (s *Socket) skipDirectLocked(n int64) int64 {
+	s.directReaders++
+	sess, raw, dl := s.sess, s.raw, s.readDL
+	s.mu.Unlock()
+	var scratch [4096]byte
+	var skipped int64
+	for skipped < n {
+		_ = raw.SetReadDeadline(time.Now().Add(time.Millisecond))
+		k, err := sess.Read(scratch[:min(int64(len(scratch)), n-skipped)])
+		skipped += int64(k)
+		if err != nil {
+			break
+		}
+	}
+	_ = raw.SetReadDeadline(dl)
+	s.mu.Lock()
+	s.directReaders--
+	s.cond.Broadcast()
+	return skipped
 }
 
 // BytesToWrite returns the plaintext queued for sending (written before the

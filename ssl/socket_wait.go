@@ -75,15 +75,23 @@ func (s *Socket) WaitForEncryptedContext(ctx context.Context) error {
 }
 
 // WaitForReadyReadContext waits until new data arrives.
+//
+// Data the read loop buffered since the previous wait, and not yet read,
+// counts as new: Qt would still have it in the kernel, for this call to
+// find (its readyRead is emitted from inside the wait).
 func (s *Socket) WaitForReadyReadContext(ctx context.Context) error {
 	s.mu.Lock()
 	seq, runs := s.readSeq, s.readyRuns
+	if s.readSeq != s.readWaitSeq && s.rend > s.rpos {
+		seq, runs = s.readWaitSeq, s.readyRunsWait
+	}
 	s.ensureReaderLocked()
 	s.mu.Unlock()
 	return s.waitUntil(ctx, func() (bool, error) {
 		subscribed := !s.ev.readyRead.empty()
 		switch {
 		case subscribed && s.readyRuns != runs, !subscribed && s.readSeq != seq:
+			s.readWaitSeq, s.readyRunsWait = s.readSeq, s.readyRuns
 			return true, nil // with subscribers: after their handlers ran, as Qt's signal
 		case s.readErr != nil:
 			return true, s.readErr
@@ -178,24 +186,51 @@ func (s *Socket) WaitForEncrypted(timeout time.Duration) bool {
 }
 
 // WaitForReadyRead reports whether new data arrived within timeout.
+//
+// As in Qt, a timeout also emits errorOccurred(SocketTimeoutError)
+// ("Network operation timed out"); the socket stays connected.
 func (s *Socket) WaitForReadyRead(timeout time.Duration) bool {
 	ctx, cancel := waitCtx(timeout)
 	defer cancel()
-	return s.WaitForReadyReadContext(ctx) == nil
+	err := s.WaitForReadyReadContext(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.mu.Lock()
+		live := s.state == ConnectedState && !s.aborted
+		if live {
+			s.setErrorLocked(SocketTimeoutError, "Network operation timed out")
+		}
+		s.mu.Unlock()
+		if live {
+			emit1(&s.disp, &s.ev.errorOccurred, SocketTimeoutError)
+		}
+	}
+	return err == nil
 }
 
-// WaitForBytesWritten reports whether queued data was sent within timeout;
-// false when nothing was queued.
+// WaitForBytesWritten reports whether data was sent: true once queued data
+// went out within timeout, or when writes (which are synchronous once
+// encrypted) completed since the previous call — Qt's write() then
+// waitForBytesWritten() pattern; false when nothing was written.
 func (s *Socket) WaitForBytesWritten(timeout time.Duration) bool {
-	s.mu.Lock()
-	queued := len(s.wqueue) > 0
-	s.mu.Unlock()
-	if !queued {
+	if s.disp.inHandler() {
 		return false
 	}
-	ctx, cancel := waitCtx(timeout)
-	defer cancel()
-	return s.WaitForBytesWrittenContext(ctx) == nil
+	s.mu.Lock()
+	queued := len(s.wqueue) > 0 || s.flushing
+	s.mu.Unlock()
+	if queued {
+		ctx, cancel := waitCtx(timeout)
+		defer cancel()
+		if s.WaitForBytesWrittenContext(ctx) != nil {
+			return false
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seq := s.writtenSeq.Load()
+	wrote := seq != s.waitedSeq
+	s.waitedSeq = seq
+	return wrote
 }
 
 // WaitForDisconnected reports whether the socket disconnected within
