@@ -67,7 +67,7 @@ func (e *engine) verifyResult(err error, canPause bool) C.int {
 	case err == nil:
 		e.decided = true
 		return 1
-	case errors.Is(err, errWantRetryVerify):
+	case errors.Is(err, ssl.ErrWantRetryVerify):
 		if canPause && !e.server {
 			return -1
 		}

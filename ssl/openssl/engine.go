@@ -45,7 +45,7 @@ const (
 // seed's SSL_connect model. It implements the backend contract's
 // EngineCore: the owner feeds received ciphertext, takes ciphertext to send
 // and calls Handshake / Read / Write, which never block and return
-// errWantRead / errWantWrite as SSL_get_error says.
+// ssl.ErrWantRead / ssl.ErrWantWrite as SSL_get_error says.
 //
 // Not safe for concurrent use: the owner makes one call at a time. Hooks
 // run synchronously inside Handshake and Read (and, for the alerts they
@@ -66,7 +66,7 @@ type engine struct {
 	offeredChain []ssl.Certificate
 
 	// The handshake's verification. VerifyPeer is asked exactly once per
-	// handshake (again while it answers errWantRetryVerify), where both the
+	// handshake (again while it answers ssl.ErrWantRetryVerify), where both the
 	// chain and the staple are known: the certificate-verify callback; for
 	// a TLS 1.2 client asking for OCSP, the status callback (the staple
 	// comes after the certificate); when neither ran (resumption, PSK, a
@@ -136,7 +136,7 @@ func (e *engine) init(p ssl.SessionParams, session []byte) (err error) {
 	if p.Server {
 		server = 1
 	}
-	e.c = C.shim_conn_new(ctx, server, C.uintptr_t(e.h), C.size_t(maxPendingOutput), &ce)
+	e.c = C.shim_conn_new(ctx, server, C.uintptr_t(e.h), C.size_t(ssl.MaxPendingOutput), &ce)
 	C.shim_ctx_free(ctx) // the SSL holds its own reference
 	if e.c == nil {
 		e.h.Delete()
@@ -224,11 +224,11 @@ func (e *engine) do(op C.int, p []byte) (int, int) {
 func (e *engine) fail(op string, code int) error {
 	switch code {
 	case sslErrorWantRead:
-		return errWantRead
+		return ssl.ErrWantRead
 	case sslErrorWantWrite:
-		return errWantWrite
+		return ssl.ErrWantWrite
 	case sslErrorWantRetryVerify:
-		return errWantRetryVerify
+		return ssl.ErrWantRetryVerify
 	}
 	oe := errorFrom(op, C.shim_conn_err(e.c))
 	var err error = oe
@@ -236,9 +236,11 @@ func (e *engine) fail(op string, code int) error {
 	case e.hookErr != nil:
 		err = e.hookErr
 	case code == sslErrorZeroReturn:
-		oe.Text, oe.cause = "ssl/openssl: the peer closed the connection during the handshake", io.ErrUnexpectedEOF
+		oe.Text, oe.cause = "ssl/openssl: the peer closed the connection during the handshake", io.EOF
 	case oe.Reason == reasonUnexpectedEOF || (code == sslErrorSyscall && e.eof):
-		oe.cause = io.ErrUnexpectedEOF
+		// The transport ended: during the handshake that is the remote
+		// host closing (io.EOF); after it, a truncation.
+		oe.cause = io.EOF
 		if op == "read" {
 			err = ssl.ErrUncleanShutdown
 		}
@@ -315,7 +317,7 @@ func (e *engine) Handshake() error {
 	_, code := e.do(C.SHIM_HANDSHAKE, nil)
 	if code != sslErrorNone {
 		if code == sslErrorWantRead && e.pending {
-			return errWantRetryVerify
+			return ssl.ErrWantRetryVerify
 		}
 		return e.fail("handshake", code)
 	}
@@ -331,7 +333,7 @@ func (e *engine) Handshake() error {
 		}
 	}
 	if e.pending {
-		return errWantRetryVerify
+		return ssl.ErrWantRetryVerify
 	}
 	e.done = true
 	return nil
@@ -344,8 +346,8 @@ func (e *engine) decide() error {
 	case err == nil:
 		e.pending, e.decided = false, true
 		return nil
-	case errors.Is(err, errWantRetryVerify):
-		return errWantRetryVerify
+	case errors.Is(err, ssl.ErrWantRetryVerify):
+		return ssl.ErrWantRetryVerify
 	}
 	// libssl went on already: no alert can be sent any more. Drop what it
 	// wrote after the provisional acceptance (a server's Finished or
@@ -382,7 +384,7 @@ func (e *engine) Read(p []byte) (int, error) {
 }
 
 // Write encrypts p into records of at most 16 KiB while the pending output
-// stays within maxPendingOutput.
+// stays within ssl.MaxPendingOutput.
 func (e *engine) Write(p []byte) (int, error) {
 	switch {
 	case e.closed:
@@ -402,7 +404,7 @@ func (e *engine) Write(p []byte) (int, error) {
 	case sslErrorNone:
 		return n, nil
 	case sslErrorWantWrite:
-		return n, errWantWrite
+		return n, ssl.ErrWantWrite
 	}
 	return n, e.fail("write", code)
 }
@@ -465,7 +467,11 @@ func (e *engine) State() ssl.SessionState {
 		// As the go backend: no overlap is Qt's Unsupported, with http/1.1.
 		st.ALPNStatus, st.ALPN = ssl.NextProtocolNegotiationUnsupported, ssl.NextProtocolHttp1_1
 	}
-	if !e.server {
+	if e.server {
+		if name := C.shim_conn_server_name(e.c); name != nil {
+			st.ServerName = C.GoString(name)
+		}
+	} else {
 		st.EphemeralKey = e.ephemeralKey()
 	}
 	return st

@@ -105,10 +105,10 @@ func TestOneByteAtATime(t *testing.T) {
 			move(c.e, s.e, 1)
 			n, err := s.e.Read(buf)
 			got = append(got, buf[:n]...)
-			if err != nil && !errors.Is(err, errWantRead) {
+			if err != nil && !errors.Is(err, ssl.ErrWantRead) {
 				t.Fatalf("read: %v", err)
 			}
-			if c.e.PendingOutput() == 0 && errors.Is(err, errWantRead) && len(got) < 25 && s.e.BufferedInput() == 0 {
+			if c.e.PendingOutput() == 0 && errors.Is(err, ssl.ErrWantRead) && len(got) < 25 && s.e.BufferedInput() == 0 {
 				t.Fatalf("stalled at %q", got)
 			}
 		}
@@ -124,17 +124,17 @@ func TestWriteBoundsPendingOutput(t *testing.T) {
 	mustHandshake(t, c.e, s.e)
 	big := make([]byte, 1<<20)
 	n, err := c.e.Write(big)
-	if !errors.Is(err, errWantWrite) || n == 0 || n >= len(big) {
+	if !errors.Is(err, ssl.ErrWantWrite) || n == 0 || n >= len(big) {
 		t.Fatalf("Write(1 MiB) = %d, %v", n, err)
 	}
-	if pending := c.e.PendingOutput(); pending > maxPendingOutput {
-		t.Errorf("pending output %d > %d", pending, maxPendingOutput)
+	if pending := c.e.PendingOutput(); pending > ssl.MaxPendingOutput {
+		t.Errorf("pending output %d > %d", pending, ssl.MaxPendingOutput)
 	}
-	buf := make([]byte, maxPendingOutput)
+	buf := make([]byte, ssl.MaxPendingOutput)
 	if pending, got := c.e.PendingOutput(), c.e.TakeOutput(buf); got != pending || c.e.PendingOutput() != 0 {
 		t.Errorf("one TakeOutput of MaxPendingOutput bytes took %d of %d", got, pending)
 	}
-	if n2, err := c.e.Write(big[n:]); err != nil && !errors.Is(err, errWantWrite) || n2 == 0 {
+	if n2, err := c.e.Write(big[n:]); err != nil && !errors.Is(err, ssl.ErrWantWrite) || n2 == 0 {
 		t.Errorf("after draining: %d, %v", n2, err)
 	}
 }
@@ -184,13 +184,13 @@ func TestUncleanShutdown(t *testing.T) {
 	if _, err := c.e.Read(make([]byte, 4)); !errors.Is(err, ssl.ErrUncleanShutdown) {
 		t.Errorf("read after EOF without close_notify: %v", err)
 	}
-	// During the handshake: an error that unwraps to io.ErrUnexpectedEOF.
+	// During the handshake: an error that unwraps to io.EOF (RemoteHostClosedError).
 	c2, _ := p.pair(t, p.clientConfig(), p.serverConfig(p.server))
-	if err := c2.e.Handshake(); !errors.Is(err, errWantRead) {
+	if err := c2.e.Handshake(); !errors.Is(err, ssl.ErrWantRead) {
 		t.Fatal(err)
 	}
 	c2.e.FeedEOF()
-	if err := c2.e.Handshake(); !errors.Is(err, io.ErrUnexpectedEOF) {
+	if err := c2.e.Handshake(); !errors.Is(err, io.EOF) {
 		t.Errorf("EOF during the handshake: %v", err)
 	}
 }
@@ -242,7 +242,7 @@ func TestGarbageInput(t *testing.T) {
 	}
 	// A client fed a non-TLS reply fails as Qt reports it.
 	c := mustEngine(t, false, p.clientConfig(), &testHooks{}, "localhost")
-	if err := c.Handshake(); !errors.Is(err, errWantRead) {
+	if err := c.Handshake(); !errors.Is(err, ssl.ErrWantRead) {
 		t.Fatal(err)
 	}
 	c.Feed([]byte("HTTP/1.0 400 Bad Request\r\n\r\n"))
@@ -260,7 +260,7 @@ func TestTruncatedAndOversizedRecordsAfterHandshake(t *testing.T) {
 	c.e.TakeOutput(buf)
 	// Truncated: half a record, then EOF.
 	s.e.Feed(buf[:len(buf)/2])
-	if _, err := s.e.Read(make([]byte, 64)); !errors.Is(err, errWantRead) {
+	if _, err := s.e.Read(make([]byte, 64)); !errors.Is(err, ssl.ErrWantRead) {
 		t.Fatalf("half a record: %v", err)
 	}
 	s.e.FeedEOF()
@@ -273,7 +273,7 @@ func TestTruncatedAndOversizedRecordsAfterHandshake(t *testing.T) {
 	s2.e.Feed([]byte{23, 3, 3, 0x48, 0x01})
 	s2.e.Feed(make([]byte, 0x4801))
 	_, err := s2.e.Read(make([]byte, 64))
-	if err == nil || errors.Is(err, errWantRead) {
+	if err == nil || errors.Is(err, ssl.ErrWantRead) {
 		t.Fatalf("oversized record: %v", err)
 	}
 	if !s2.hooks.hasAlert(true, ssl.AlertLevelFatal, ssl.AlertRecordOverflow) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 
@@ -84,11 +83,10 @@ type verifyCall struct {
 }
 
 type pskCall struct {
-	hint, identity  []byte
-	maxID, maxKey   int
-	gotID, gotKey   []byte
-	returnedErr     error
-	returnedNothing bool
+	hint, identity []byte
+	maxID, maxKey  int
+	gotID, gotKey  []byte
+	returnedErr    error
 }
 
 func (h *testHooks) VerifyPeer(chain []ssl.Certificate, ocsp []byte) error {
@@ -212,7 +210,7 @@ func handshake(c, s *engine, chunk int) (cerr, serr error) {
 			switch err := c.Handshake(); {
 			case err == nil:
 				cdone, progress = true, true
-			case errors.Is(err, errWantRead), errors.Is(err, errWantRetryVerify):
+			case errors.Is(err, ssl.ErrWantRead), errors.Is(err, ssl.ErrWantRetryVerify):
 			default:
 				cerr = err
 			}
@@ -221,7 +219,7 @@ func handshake(c, s *engine, chunk int) (cerr, serr error) {
 			switch err := s.Handshake(); {
 			case err == nil:
 				sdone, progress = true, true
-			case errors.Is(err, errWantRead), errors.Is(err, errWantRetryVerify):
+			case errors.Is(err, ssl.ErrWantRead), errors.Is(err, ssl.ErrWantRetryVerify):
 			default:
 				serr = err
 			}
@@ -266,7 +264,7 @@ func transfer(t testing.TB, a, b *engine, data []byte) []byte {
 		if len(rest) > 0 {
 			n, err := a.Write(rest)
 			rest = rest[n:]
-			if err != nil && !errors.Is(err, errWantWrite) {
+			if err != nil && !errors.Is(err, ssl.ErrWantWrite) {
 				t.Fatalf("write: %v", err)
 			}
 		}
@@ -274,7 +272,7 @@ func transfer(t testing.TB, a, b *engine, data []byte) []byte {
 		for {
 			n, err := b.Read(buf)
 			got = append(got, buf[:n]...)
-			if errors.Is(err, errWantRead) {
+			if errors.Is(err, ssl.ErrWantRead) {
 				break
 			}
 			if err != nil {
@@ -288,13 +286,4 @@ func transfer(t testing.TB, a, b *engine, data []byte) []byte {
 	}
 	t.Fatal("transfer did not finish")
 	return nil
-}
-
-func containsAll(s string, subs ...string) bool {
-	for _, x := range subs {
-		if !strings.Contains(s, x) {
-			return false
-		}
-	}
-	return true
 }

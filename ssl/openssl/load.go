@@ -85,7 +85,7 @@ func (e *Error) Error() string {
 	return "ssl/openssl: " + e.Op + " failed"
 }
 
-// Unwrap returns io.ErrUnexpectedEOF when the input ended early.
+// Unwrap returns io.EOF when the transport ended during the handshake.
 func (e *Error) Unwrap() error { return e.cause }
 
 // errorFrom converts a shim_err.

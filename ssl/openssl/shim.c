@@ -448,10 +448,12 @@ static int verify_callback(X509_STORE_CTX *x, void *arg) {
 	c->x509_error = 0;
 	int r = sslsockVerify(c->handle, F.X509_STORE_CTX_get0_untrusted(x));
 	if (r < 0) {
-		if (c->server) // SSL_set_retry_verify is for clients only
+		// Pause: SSL_set_retry_verify, then success (OpenSSL 3.0.3 and
+		// later; the handshake returns SSL_ERROR_WANT_RETRY_VERIFY and
+		// calls back again when resumed). Clients only.
+		if (c->server)
 			return 0;
-		F.SSL_ctrl(ssl, SSL_CTRL_SET_RETRY_VERIFY, 0, NULL);
-		return -1;
+		return F.SSL_ctrl(ssl, SSL_CTRL_SET_RETRY_VERIFY, 0, NULL) > 0;
 	}
 	if (r == 0) {
 		// The alert OpenSSL sends follows from this code (ssl_x509err2alert).
