@@ -565,3 +565,15 @@ func certificates(stack *C.OPENSSL_STACK, leaf unsafe.Pointer) ([]ssl.Certificat
 	}
 	return chain, nil
 }
+
+// cipherName is libssl's name of the negotiated suite (also for suites
+// package ssl has no Cipher for, such as the PSK ones).
+func (e *engine) cipherName() string {
+	if e.closed {
+		return ""
+	}
+	if n := C.shim_conn_cipher_name(e.c); n != nil {
+		return C.GoString(n)
+	}
+	return ""
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"testing"
 
@@ -286,4 +287,13 @@ func transfer(t testing.TB, a, b *engine, data []byte) []byte {
 	}
 	t.Fatal("transfer did not finish")
 	return nil
+}
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
