@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -296,4 +297,46 @@ func randomBytes(t testing.TB, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestBackendTellsTheTruth(t *testing.T) {
+	b := backend{}
+	names := map[string]bool{}
+	for _, c := range b.SupportedCiphers() {
+		names[c.Name()] = true
+	}
+	for _, want := range []string{"TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"} {
+		if !names[want] {
+			t.Errorf("SupportedCiphers lacks %s: %v", want, names)
+		}
+	}
+	curves := map[string]bool{}
+	for _, c := range b.SupportedEllipticCurves() {
+		curves[c.ShortName()] = true
+	}
+	for _, want := range []string{"prime256v1", "secp384r1", "secp521r1", "X25519", "X448"} {
+		if !curves[want] {
+			t.Errorf("SupportedEllipticCurves lacks %s: %v", want, curves)
+		}
+	}
+	if b.LibraryVersionNumber() != versionNumber || !strings.HasPrefix(b.LibraryVersionString(), "OpenSSL 3.") {
+		t.Errorf("version %#x %q", b.LibraryVersionNumber(), b.LibraryVersionString())
+	}
+	level := defaultSecurityLevel()
+	has10 := slices.Contains(b.SupportedProtocols(), ssl.TlsV1_0)
+	if level < 0 || has10 != (level == 0) || !slices.Contains(b.SupportedProtocols(), ssl.TlsV1_3) {
+		t.Errorf("security level %d, protocols %v", level, b.SupportedProtocols())
+	}
+	// Every protocol listed negotiates against a server allowing everything.
+	p := newTestPKI(t)
+	scfg := p.serverConfig(p.server)
+	scfg.SetProtocol(ssl.AnyProtocol)
+	for _, proto := range b.SupportedProtocols() {
+		ccfg := p.clientConfig()
+		ccfg.SetProtocol(proto)
+		c, s := p.pair(t, ccfg, scfg)
+		if cerr, serr := handshake(c.e, s.e, 0); cerr != nil || serr != nil {
+			t.Errorf("%v: %v %v", proto, cerr, serr)
+		}
+	}
 }
