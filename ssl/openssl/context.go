@@ -259,10 +259,10 @@ func (s *contextSpec) build() (ctx *C.SSL_CTX, err error) {
 	if ctx == nil {
 		return nil, errorFrom("SSL_CTX_new", &e)
 	}
+	built := ctx // the error returns below set ctx to nil before this runs
 	defer func() {
 		if err != nil {
-			C.shim_ctx_free(ctx)
-			ctx = nil
+			C.shim_ctx_free(built)
 		}
 	}()
 	if C.shim_ctx_set_versions(ctx, C.int(s.minV), C.int(s.maxV), &e) == 0 {
@@ -346,4 +346,16 @@ func groupSupported(nid int) bool {
 	ok := C.shim_ctx_group_supported(C.int(nid)) == 1
 	groupSupport.Store(nid, ok)
 	return ok
+}
+
+// flushContexts frees the cached contexts (for leak checkers at exit;
+// connections still open keep theirs alive).
+func flushContexts() {
+	contexts.Lock()
+	defer contexts.Unlock()
+	for contexts.lru.Len() > 0 {
+		old := contexts.lru.Remove(contexts.lru.Back()).(*cachedContext)
+		delete(contexts.byKey, old.key)
+		C.shim_ctx_free(old.ctx)
+	}
 }
