@@ -3,11 +3,18 @@
 package openssl
 
 /*
+#cgo noescape shim_feed
+#cgo nocallback shim_feed
+#cgo noescape shim_take
+#cgo nocallback shim_take
 #include "shim.h"
 */
 import "C"
 
 import (
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -80,6 +87,10 @@ type engine struct {
 	// nothing can in the status callback or after the handshake). The
 	// output is held until the decision; a rejection then discards it.
 	pending bool
+
+	// The BIOs' pending counts, as of the last call that changed them
+	// (shim_do returns them): no cgo call to read them.
+	in, out int
 
 	tlsDone      bool  // SSL_do_handshake returned 1
 	done         bool  // handshake complete and accepted
@@ -212,6 +223,7 @@ func (e *engine) do(op C.int, p []byte) (int, int) {
 		ptr = (*C.uchar)(unsafe.Pointer(&p[0]))
 	}
 	r := C.shim_do(e.c, op, ptr, C.size_t(len(p)))
+	e.in, e.out = int(r.pending_in), int(r.pending_out)
 	if v := e.panicked; v != nil {
 		e.panicked = nil
 		panic(v)
@@ -256,7 +268,9 @@ func (e *engine) Feed(p []byte) {
 	}
 	for len(p) > 0 {
 		n := min(len(p), 1<<30)
-		C.shim_feed(e.c, cbytes(p[:n]), C.int(n))
+		if k := C.shim_feed(e.c, cbytes(p[:n]), C.int(n)); k > 0 {
+			e.in += int(k)
+		}
 		p = p[n:]
 	}
 }
@@ -275,7 +289,7 @@ func (e *engine) BufferedInput() int {
 	if e.closed {
 		return 0
 	}
-	return int(C.shim_pending_in(e.c))
+	return e.in
 }
 
 // PendingOutput is the ciphertext in the write BIO (none while the output
@@ -284,7 +298,7 @@ func (e *engine) PendingOutput() int {
 	if e.closed || e.pending {
 		return 0
 	}
-	return int(C.shim_pending_out(e.c))
+	return e.out
 }
 
 // TakeOutput moves pending ciphertext into p.
@@ -292,7 +306,9 @@ func (e *engine) TakeOutput(p []byte) int {
 	if e.closed || e.pending || len(p) == 0 {
 		return 0
 	}
-	return int(C.shim_take(e.c, cbytes(p), C.int(min(len(p), 1<<30))))
+	n := int(C.shim_take(e.c, cbytes(p), C.int(min(len(p), 1<<30))))
+	e.out -= n
+	return n
 }
 
 // Handshake advances the handshake (SSL_do_handshake).
@@ -353,6 +369,7 @@ func (e *engine) decide() error {
 	// wrote after the provisional acceptance (a server's Finished or
 	// tickets, a client's second flight): the peer sees the connection end.
 	C.shim_discard_out(e.c)
+	e.out = 0
 	e.pending = false
 	e.err = err
 	return err
@@ -506,21 +523,34 @@ func (e *engine) sessionChain() []ssl.Certificate {
 }
 
 // ephemeralKey is the server's key-exchange key (SSL_get_peer_tmp_key),
-// for the groups package ssl has a Key type for.
+// for the groups package ssl has a Key type for (X25519 and the NIST
+// curves; not X448, brainpool, secp256k1 or finite-field DH).
 func (e *engine) ephemeralKey() ssl.Key {
-	n := C.shim_conn_peer_tmp_key(e.c, nil, 0)
+	var group C.int
+	var buf [160]byte
+	n := C.shim_conn_peer_tmp_key(e.c, &group, cbytes(buf[:]), C.int(len(buf)))
 	if n <= 0 {
 		return ssl.Key{}
 	}
-	der := make([]byte, n)
-	if C.shim_conn_peer_tmp_key(e.c, cbytes(der), n) != n {
+	pub := buf[:n]
+	var k any
+	var err error
+	switch group {
+	case 1034: // NID_X25519
+		k, err = ecdh.X25519().NewPublicKey(pub)
+	case 415: // NID_X9_62_prime256v1
+		k, err = ecdsa.ParseUncompressedPublicKey(elliptic.P256(), pub)
+	case 715: // NID_secp384r1
+		k, err = ecdsa.ParseUncompressedPublicKey(elliptic.P384(), pub)
+	case 716: // NID_secp521r1
+		k, err = ecdsa.ParseUncompressedPublicKey(elliptic.P521(), pub)
+	default:
 		return ssl.Key{}
 	}
-	pub, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
 		return ssl.Key{}
 	}
-	return ssl.NewKey(pub)
+	return ssl.NewKey(k)
 }
 
 // certificates converts the DER of the certificates in stack (after leaf,

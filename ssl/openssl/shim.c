@@ -42,6 +42,7 @@ typedef struct evp_md_st EVP_MD;
 #define SSL_CTRL_GET_PEER_TMP_KEY 109           // SSL_get_peer_tmp_key
 #define SSL_CTRL_SET_MIN_PROTO_VERSION 123      // SSL_CTX_set_min_proto_version
 #define SSL_CTRL_SET_MAX_PROTO_VERSION 124      // SSL_CTX_set_max_proto_version
+#define SSL_CTRL_GET_NEGOTIATED_GROUP 134       // SSL_get_negotiated_group
 #define SSL_CTRL_SET_RETRY_VERIFY 136           // SSL_set_retry_verify
 #define TLSEXT_NAMETYPE_host_name 0             // TLSEXT_NAMETYPE_host_name
 #define TLSEXT_STATUSTYPE_ocsp 1                // TLSEXT_STATUSTYPE_ocsp
@@ -88,6 +89,7 @@ typedef struct {
 	unsigned long (*OpenSSL_version_num)(void);
 	const char *(*OpenSSL_version)(int);
 	unsigned long (*ERR_get_error)(void);
+	unsigned long (*ERR_peek_error)(void);
 	void (*ERR_clear_error)(void);
 	void (*ERR_error_string_n)(unsigned long, char *, size_t);
 	BIO *(*BIO_new)(const BIO_METHOD *);
@@ -101,7 +103,8 @@ typedef struct {
 	void (*X509_free)(X509 *);
 	EVP_PKEY *(*d2i_AutoPrivateKey)(EVP_PKEY **, const unsigned char **, long);
 	EVP_PKEY *(*d2i_KeyParams)(int, EVP_PKEY **, const unsigned char **, long);
-	int (*i2d_PUBKEY)(EVP_PKEY *, unsigned char **);
+	size_t (*EVP_PKEY_get1_encoded_public_key)(EVP_PKEY *, unsigned char **);
+	void (*CRYPTO_free)(void *, const char *, int);
 	void (*EVP_PKEY_free)(EVP_PKEY *);
 	int (*EVP_MD_get_type)(const EVP_MD *);
 	void *(*X509_STORE_CTX_get_ex_data)(const X509_STORE_CTX *, int);
@@ -237,6 +240,7 @@ static int load_symbols(functions *f, void *crypto_lib, void *ssl_lib, char *why
 		return 0;
 	}
 	SYM(crypto_lib, ERR_get_error);
+	SYM(crypto_lib, ERR_peek_error);
 	SYM(crypto_lib, ERR_clear_error);
 	SYM(crypto_lib, ERR_error_string_n);
 	SYM(crypto_lib, BIO_new);
@@ -250,7 +254,8 @@ static int load_symbols(functions *f, void *crypto_lib, void *ssl_lib, char *why
 	SYM(crypto_lib, X509_free);
 	SYM(crypto_lib, d2i_AutoPrivateKey);
 	SYM(crypto_lib, d2i_KeyParams);
-	SYM(crypto_lib, i2d_PUBKEY);
+	SYM(crypto_lib, EVP_PKEY_get1_encoded_public_key);
+	SYM(crypto_lib, CRYPTO_free);
 	SYM(crypto_lib, EVP_PKEY_free);
 	SYM(crypto_lib, EVP_MD_get_type);
 	SYM(crypto_lib, X509_STORE_CTX_get_ex_data);
@@ -911,8 +916,13 @@ int shim_conn_set_psk(shim_conn *c, const unsigned char *id, int idlen, const un
 shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len) {
 	int ret = 0;
 	size_t done = 0, *n = &done;
-	shim_result res = {0, 0};
-	err_begin(&c->err);
+	shim_result res = {0, 0, 0, 0};
+	// SSL_get_error needs an empty error queue on this thread. Every shim
+	// call leaves it empty, so peeking (cheap) is enough; ERR_clear_error
+	// is costly in OpenSSL 3 and would run twice per record otherwise.
+	if (F.ERR_peek_error() != 0)
+		F.ERR_clear_error();
+	err_clear(&c->err);
 	switch (op) {
 	case SHIM_HANDSHAKE:
 		ret = F.SSL_do_handshake(c->ssl);
@@ -929,9 +939,10 @@ shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len) {
 			if (chunk > 16384)
 				chunk = 16384;
 			if ((size_t)F.BIO_ctrl(c->wbio, BIO_CTRL_PENDING, 0, NULL) + chunk + 1024 > c->max_pending) {
-				F.ERR_clear_error();
 				res.code = SSL_ERROR_WANT_WRITE;
 				res.n = done;
+				res.pending_in = (size_t)F.BIO_ctrl(c->rbio, BIO_CTRL_PENDING, 0, NULL);
+				res.pending_out = (size_t)F.BIO_ctrl(c->wbio, BIO_CTRL_PENDING, 0, NULL);
 				return res;
 			}
 			ret = F.SSL_write_ex(c->ssl, buf + *n, chunk, &w);
@@ -950,7 +961,10 @@ shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len) {
 	res.n = done;
 	if (res.code == SSL_ERROR_SSL || res.code == SSL_ERROR_SYSCALL)
 		err_collect(&c->err);
-	F.ERR_clear_error();
+	if (F.ERR_peek_error() != 0)
+		F.ERR_clear_error();
+	res.pending_in = (size_t)F.BIO_ctrl(c->rbio, BIO_CTRL_PENDING, 0, NULL);
+	res.pending_out = (size_t)F.BIO_ctrl(c->wbio, BIO_CTRL_PENDING, 0, NULL);
 	return res;
 }
 
@@ -1000,21 +1014,28 @@ int shim_conn_ocsp_response(shim_conn *c, const unsigned char **p) {
 	return (n > 0 && *p != NULL) ? (int)n : 0;
 }
 
-int shim_conn_peer_tmp_key(shim_conn *c, unsigned char *buf, int len) {
+int shim_conn_peer_tmp_key(shim_conn *c, int *group, unsigned char *buf, int len) {
 	EVP_PKEY *k = NULL;
+	*group = 0;
 	F.ERR_clear_error();
 	if (F.SSL_ctrl(c->ssl, SSL_CTRL_GET_PEER_TMP_KEY, 0, &k) != 1 || k == NULL) {
 		F.ERR_clear_error();
 		return 0;
 	}
-	int n = F.i2d_PUBKEY(k, NULL);
-	if (buf != NULL && n > 0 && n <= len) {
-		unsigned char *p = buf;
-		n = F.i2d_PUBKEY(k, &p);
+	*group = (int)F.SSL_ctrl(c->ssl, SSL_CTRL_GET_NEGOTIATED_GROUP, 0, NULL);
+	// The encoded point (EC) or raw key (X25519, X448): cheap, unlike
+	// i2d_PUBKEY, which goes through OpenSSL 3's encoder lookup.
+	unsigned char *pub = NULL;
+	size_t n = F.EVP_PKEY_get1_encoded_public_key(k, &pub);
+	int r = 0;
+	if (pub != NULL && n > 0 && n <= (size_t)len) {
+		memcpy(buf, pub, n);
+		r = (int)n;
 	}
+	F.CRYPTO_free(pub, __FILE__, __LINE__);
 	F.EVP_PKEY_free(k);
 	F.ERR_clear_error();
-	return n > 0 ? n : 0;
+	return r;
 }
 
 const char *shim_conn_server_name(shim_conn *c) { return F.SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name); }

@@ -72,6 +72,8 @@ enum { SHIM_HANDSHAKE = 0, SHIM_READ = 1, SHIM_WRITE = 2, SHIM_SHUTDOWN = 3 };
 typedef struct shim_result {
 	int code;
 	size_t n;
+	size_t pending_in;  // BIO_ctrl_pending of the read BIO afterwards
+	size_t pending_out; // and of the write BIO
 } shim_result;
 shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len);
 shim_err *shim_conn_err(shim_conn *c);
@@ -91,7 +93,7 @@ int shim_conn_alpn_selected(shim_conn *c, const unsigned char **p);
 int shim_conn_alpn_no_overlap(shim_conn *c);
 int shim_conn_session_reused(shim_conn *c);
 int shim_conn_ocsp_response(shim_conn *c, const unsigned char **p);
-int shim_conn_peer_tmp_key(shim_conn *c, unsigned char *buf, int len);
+int shim_conn_peer_tmp_key(shim_conn *c, int *group, unsigned char *buf, int len);
 const char *shim_conn_server_name(shim_conn *c);
 int shim_conn_shutdown_state(shim_conn *c);
 int shim_conn_peer_chain(shim_conn *c, OPENSSL_STACK **stack, void **leaf);
