@@ -213,6 +213,13 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 	sock := ssl.NewSocket()
 	defer sock.Abort()
 	sock.SetSslConfiguration(p.cfg)
+	if o.pskIdentity != "" || o.pskKey != "" {
+		key, _ := hex.DecodeString(o.pskKey) // checked by plan
+		sock.OnPreSharedKeyAuthenticationRequired(func(a *ssl.PreSharedKeyAuthenticator) {
+			a.SetIdentity([]byte(o.pskIdentity))
+			a.SetPreSharedKey(key)
+		})
+	}
 	switch {
 	case o.serverName != "":
 		sock.SetPeerVerifyName(o.serverName) // the name sent; errors are recomputed for p.verifyName

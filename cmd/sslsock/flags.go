@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sslsocket/sslsocket/ssl"
+	"github.com/sslsocket/sslsocket/ssl/openssl"
 )
 
 // tlsFlags are the flags connect and serve share.
@@ -51,6 +52,9 @@ func (f *tlsFlags) check() error {
 	}
 	if f.depth < 0 {
 		return usagef("--verify-depth must not be negative (0 means no limit)")
+	}
+	if f.backend == "openssl" && !openssl.Available() {
+		return fmt.Errorf("the openssl backend is unavailable: %w", openssl.LoadError())
 	}
 	if f.backend != "" && !contains(ssl.AvailableBackends(), f.backend) {
 		return usagef("unknown backend %q (available: %s)", f.backend, strings.Join(ssl.AvailableBackends(), ", "))
