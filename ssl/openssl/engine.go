@@ -249,16 +249,21 @@ func (e *engine) fail(op string, code int) error {
 		err = e.hookErr
 	case code == sslErrorZeroReturn:
 		oe.Text, oe.cause = "ssl/openssl: the peer closed the connection during the handshake", io.EOF
-	case oe.Reason == reasonUnexpectedEOF || (code == sslErrorSyscall && e.eof):
-		// The transport ended: during the handshake that is the remote
-		// host closing (io.EOF); after it, a truncation.
-		oe.cause = io.EOF
-		if op == "read" {
-			err = ssl.ErrUncleanShutdown
-		}
 	}
 	e.err = err
 	return err
+}
+
+// ended latches the end of the input without close_notify: during the
+// handshake an error matching io.EOF (the remote host closed the
+// connection), after it ssl.ErrUncleanShutdown (a truncation).
+func (e *engine) ended(op string) error {
+	if op == "read" {
+		e.err = ssl.ErrUncleanShutdown
+	} else {
+		e.err = &Error{Op: op, Text: "ssl/openssl: the connection ended during the handshake", cause: io.EOF}
+	}
+	return e.err
 }
 
 // Feed hands received ciphertext to the read BIO (which copies it).
@@ -275,13 +280,16 @@ func (e *engine) Feed(p []byte) {
 	}
 }
 
-// FeedEOF makes the read BIO report end of input once it is drained.
+// FeedEOF records that the transport ended. libssl is not told (its
+// memory BIO keeps answering "retry"): told, OpenSSL 3 would answer an
+// unexpected EOF with a decode_error alert nobody can receive, which Qt
+// never shows since its BIO never sees the end either. Instead, once libssl
+// wants more input than there is, Handshake and Read end the connection.
 func (e *engine) FeedEOF() {
 	if e.closed {
 		return
 	}
 	e.eof = true
-	C.shim_feed_eof(e.c)
 }
 
 // BufferedInput is the ciphertext in the read BIO not yet consumed by libssl.
@@ -332,8 +340,11 @@ func (e *engine) Handshake() error {
 	}
 	_, code := e.do(C.SHIM_HANDSHAKE, nil)
 	if code != sslErrorNone {
-		if code == sslErrorWantRead && e.pending {
+		switch {
+		case code == sslErrorWantRead && e.pending:
 			return ssl.ErrWantRetryVerify
+		case code == sslErrorWantRead && e.eof:
+			return e.ended("handshake")
 		}
 		return e.fail("handshake", code)
 	}
@@ -391,11 +402,13 @@ func (e *engine) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	n, code := e.do(C.SHIM_READ, p)
-	switch code {
-	case sslErrorNone:
+	switch {
+	case code == sslErrorNone:
 		return n, nil
-	case sslErrorZeroReturn:
+	case code == sslErrorZeroReturn:
 		return 0, io.EOF
+	case code == sslErrorWantRead && e.eof:
+		return 0, e.ended("read")
 	}
 	return 0, e.fail("read", code)
 }

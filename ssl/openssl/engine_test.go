@@ -185,6 +185,11 @@ func TestUncleanShutdown(t *testing.T) {
 	if _, err := c.e.Read(make([]byte, 4)); !errors.Is(err, ssl.ErrUncleanShutdown) {
 		t.Errorf("read after EOF without close_notify: %v", err)
 	}
+	// As with Qt, no alert is reported for the peer's TCP close (libssl
+	// never sees the end, so it sends no decode_error).
+	if a := c.hooks.alertList(); len(a) != 0 {
+		t.Errorf("alerts after EOF: %v", a)
+	}
 	// During the handshake: an error that unwraps to io.EOF (RemoteHostClosedError).
 	c2, _ := p.pair(t, p.clientConfig(), p.serverConfig(p.server))
 	if err := c2.e.Handshake(); !errors.Is(err, ssl.ErrWantRead) {
@@ -339,4 +344,50 @@ func TestBackendTellsTheTruth(t *testing.T) {
 			t.Errorf("%v: %v %v", proto, cerr, serr)
 		}
 	}
+}
+
+// TestNoCloseNotifyAfterAFatalAlert: a corrupted record makes the server
+// send bad_record_mac; its Shutdown then queues nothing more.
+func TestNoCloseNotifyAfterAFatalAlert(t *testing.T) {
+	p := newTestPKI(t)
+	for _, proto := range bothVersions {
+		ccfg := p.clientConfig()
+		ccfg.SetProtocol(proto)
+		c, s := p.pair(t, ccfg, p.serverConfig(p.server))
+		mustHandshake(t, c.e, s.e)
+		transfer(t, s.e, c.e, []byte("tickets first"))
+		c.e.Write([]byte("hello"))
+		buf := make([]byte, c.e.PendingOutput())
+		c.e.TakeOutput(buf)
+		buf[len(buf)-1] ^= 0x80
+		s.e.Feed(buf)
+		if _, err := s.e.Read(make([]byte, 10)); err == nil || errors.Is(err, ssl.ErrWantRead) {
+			t.Fatalf("%v: corrupted record: %v", proto, err)
+		}
+		if !s.hooks.hasAlert(true, ssl.AlertLevelFatal, ssl.AlertBadRecordMac) {
+			t.Errorf("%v: alerts %v", proto, s.hooks.alertList())
+		}
+		pending := s.e.PendingOutput()
+		if err := s.e.Shutdown(); err == nil || s.e.PendingOutput() != pending {
+			t.Errorf("%v: Shutdown after the fatal alert: %v, output %d → %d", proto, err, pending, s.e.PendingOutput())
+		}
+		out := make([]byte, pending)
+		s.e.TakeOutput(out)
+		if records := countRecords(out); records != 1 {
+			t.Errorf("%v: %d records after the corrupted one, want the alert alone", proto, records)
+		}
+	}
+}
+
+func countRecords(b []byte) int {
+	n := 0
+	for len(b) >= 5 {
+		l := int(b[3])<<8 | int(b[4])
+		if len(b) < 5+l {
+			break
+		}
+		n++
+		b = b[5+l:]
+	}
+	return n
 }

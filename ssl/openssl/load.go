@@ -93,11 +93,5 @@ func errorFrom(op string, e *C.shim_err) *Error {
 	return &Error{Op: op, Code: uint64(e.code), Reason: int(e.reason), Text: C.GoString(&e.text[0])}
 }
 
-// OpenSSL reason codes (<openssl/sslerr.h> of 3.0).
-const (
-	reasonUnexpectedEOF = 294 // SSL_R_UNEXPECTED_EOF_WHILE_READING
-	reasonDHKeyTooSmall = 394 // SSL_R_DH_KEY_TOO_SMALL
-)
-
 // errClosed is returned by every method of a closed engine.
 var errClosed = errors.New("ssl/openssl: engine closed")

@@ -814,7 +814,8 @@ shim_conn *shim_conn_new(SSL_CTX *ctx, int server, uintptr_t handle, size_t max_
 		free(c);
 		return NULL;
 	}
-	// An empty memory BIO reads as "retry" (-1) until shim_feed_eof.
+	// An empty memory BIO reads as "retry" (-1): the end of the input is
+	// the engine's business, never libssl's (see engine.FeedEOF).
 	F.BIO_ctrl(c->rbio, BIO_C_SET_BUF_MEM_EOF_RETURN, -1, NULL);
 	F.SSL_set_bio(c->ssl, c->rbio, c->wbio); // the SSL owns both BIOs now
 	F.SSL_set_ex_data(c->ssl, ex_index, c);
@@ -972,7 +973,6 @@ shim_err *shim_conn_err(shim_conn *c) { return &c->err; }
 
 int shim_feed(shim_conn *c, const unsigned char *p, int len) { return F.BIO_write(c->rbio, p, len); }
 
-void shim_feed_eof(shim_conn *c) { F.BIO_ctrl(c->rbio, BIO_C_SET_BUF_MEM_EOF_RETURN, 0, NULL); }
 
 int shim_take(shim_conn *c, unsigned char *p, int len) {
 	int n = F.BIO_read(c->wbio, p, len);

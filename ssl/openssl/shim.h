@@ -78,7 +78,6 @@ typedef struct shim_result {
 shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len);
 shim_err *shim_conn_err(shim_conn *c);
 int shim_feed(shim_conn *c, const unsigned char *p, int len);
-void shim_feed_eof(shim_conn *c);
 int shim_take(shim_conn *c, unsigned char *p, int len);
 size_t shim_pending_in(shim_conn *c);
 size_t shim_pending_out(shim_conn *c);
