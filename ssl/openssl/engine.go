@@ -494,7 +494,8 @@ func (e *engine) State() ssl.SessionState {
 		st.ALPN = string(C.GoBytes(unsafe.Pointer(alpn), n))
 		st.ALPNStatus = ssl.NextProtocolNegotiationNegotiated
 	} else if e.server && C.shim_conn_alpn_no_overlap(e.c) == 1 {
-		// As the go backend: no overlap is Qt's Unsupported, with http/1.1.
+		// The handshake failed (no_application_protocol); as the go
+		// backend, the state says Unsupported, with http/1.1.
 		st.ALPNStatus, st.ALPN = ssl.NextProtocolNegotiationUnsupported, ssl.NextProtocolHttp1_1
 	}
 	if e.server {

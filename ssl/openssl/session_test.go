@@ -149,11 +149,6 @@ func TestAlpn(t *testing.T) {
 			ssl.NextProtocolNegotiationNegotiated, ssl.NextProtocolNegotiationNegotiated},
 		{"one in common", []string{"h2", "http/1.1"}, []string{"http/1.1"}, "http/1.1",
 			ssl.NextProtocolNegotiationNegotiated, ssl.NextProtocolNegotiationNegotiated},
-		// No overlap: no ALPN in the ServerHello and the handshake goes on,
-		// reported as the go backend does (Qt's server would answer its own
-		// first protocol, which clients abort on).
-		{"no overlap", []string{"h2"}, []string{"x-one", "x-two"}, "",
-			ssl.NextProtocolNegotiationUnsupported, ssl.NextProtocolNegotiationNone},
 		{"server has none", nil, []string{"h2", "http/1.1"}, "", ssl.NextProtocolNegotiationNone, ssl.NextProtocolNegotiationNone},
 		{"client offers none", []string{"h2"}, nil, "", ssl.NextProtocolNegotiationNone, ssl.NextProtocolNegotiationNone},
 	} {
@@ -176,6 +171,29 @@ func TestAlpn(t *testing.T) {
 				t.Errorf("server %q %v", ss.ALPN, ss.ALPNStatus)
 			}
 		})
+	}
+}
+
+// No overlap ends the handshake with no_application_protocol (RFC 7301),
+// as on the go backend (Qt's server would answer its own first protocol,
+// which its clients abort on).
+func TestAlpnWithoutOverlap(t *testing.T) {
+	p := newTestPKI(t)
+	for _, proto := range bothVersions {
+		ccfg := p.clientConfig()
+		ccfg.SetProtocol(proto)
+		ccfg.SetAllowedNextProtocols([]string{"x-one", "x-two"})
+		scfg := p.serverConfig(p.server)
+		scfg.SetAllowedNextProtocols([]string{"h2"})
+		c, s := p.pair(t, ccfg, scfg)
+		cerr, serr := handshake(c.e, s.e, 0)
+		if cerr == nil || serr == nil {
+			t.Fatalf("%v: completed without an overlap", proto)
+		}
+		if !s.hooks.hasAlert(true, ssl.AlertLevelFatal, ssl.AlertNoApplicationProtocol) ||
+			!c.hooks.hasAlert(false, ssl.AlertLevelFatal, ssl.AlertNoApplicationProtocol) {
+			t.Errorf("%v: alerts: server %v, client %v", proto, s.hooks.alertList(), c.hooks.alertList())
+		}
 	}
 }
 

@@ -47,6 +47,7 @@ typedef struct evp_md_st EVP_MD;
 #define TLSEXT_NAMETYPE_host_name 0             // TLSEXT_NAMETYPE_host_name
 #define TLSEXT_STATUSTYPE_ocsp 1                // TLSEXT_STATUSTYPE_ocsp
 #define SSL_TLSEXT_ERR_OK 0                     // SSL_TLSEXT_ERR_OK
+#define SSL_TLSEXT_ERR_ALERT_FATAL 2            // SSL_TLSEXT_ERR_ALERT_FATAL
 #define SSL_TLSEXT_ERR_NOACK 3                  // SSL_TLSEXT_ERR_NOACK
 #define SSL_VERIFY_PEER 0x01                    // SSL_VERIFY_PEER
 #define SSL_SESS_CACHE_CLIENT 0x0001            // SSL_SESS_CACHE_CLIENT
@@ -499,7 +500,8 @@ static void info_callback(const SSL *ssl, int where, int ret) {
 
 // alpn_select picks, among the protocols the client offered, the first in
 // the client's order that the server accepts (what Qt does on OpenSSL).
-// Without overlap the extension is left out of the ServerHello.
+// Without overlap the handshake ends with no_application_protocol (RFC
+// 7301 §3.2), as the go backend does.
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                        unsigned int inlen, void *arg) {
 	(void)arg;
@@ -524,7 +526,7 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 		i += 1 + l;
 	}
 	c->alpn_no_overlap = 1;
-	return SSL_TLSEXT_ERR_NOACK;
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
 static int new_session_callback(SSL *ssl, SSL_SESSION *sess) {
