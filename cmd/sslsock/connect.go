@@ -168,8 +168,8 @@ func (o *connectOpts) plan(target string, stderr io.Writer) (*connectPlan, error
 	if p.cfg, err = o.tls.configuration(stderr); err != nil {
 		return nil, err
 	}
-	if (o.pskIdentity != "" || o.pskKey != "") && !ssl.IsFeatureSupported(ssl.FeaturePsk, "") {
-		return nil, fmt.Errorf("the %s backend has no PSK support", ssl.ActiveBackend())
+	if (o.pskIdentity != "" || o.pskKey != "") && !ssl.IsFeatureSupported(ssl.FeaturePsk, o.tls.backendName()) {
+		return nil, fmt.Errorf("the %s backend has no PSK support", o.tls.backendName())
 	}
 	p.cfg.SetOcspStaplingEnabled(o.ocsp)
 	// Keep tickets: a TLS 1.3 ticket is also the server's sign that it

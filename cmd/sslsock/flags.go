@@ -101,6 +101,14 @@ func parseCurves(list string) ([]ssl.EllipticCurve, error) {
 	return curves, nil
 }
 
+// backendName is the backend the connection uses: --backend, else the active one.
+func (f *tlsFlags) backendName() string {
+	if f.backend != "" {
+		return f.backend
+	}
+	return ssl.ActiveBackend()
+}
+
 // configuration turns the flags into an ssl.Configuration. Call check first.
 func (f *tlsFlags) configuration(stderr io.Writer) (ssl.Configuration, error) {
 	var cfg ssl.Configuration
@@ -108,7 +116,8 @@ func (f *tlsFlags) configuration(stderr io.Writer) (ssl.Configuration, error) {
 		return cfg, err
 	}
 	if f.backend != "" {
-		ssl.SetActiveBackend(f.backend)
+		ssl.SetActiveBackend(f.backend) // fails once a socket used the active one: the configuration decides
+		cfg.SetBackend(f.backend)
 	}
 	cfg.SetPeerVerifyMode(verifyModes[f.verify])
 	cfg.SetPeerVerifyDepth(f.depth)

@@ -100,8 +100,8 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 	if err != nil {
 		return exitFor(err), err
 	}
-	if (o.pskHint != "" || len(o.psks) > 0) && !ssl.IsFeatureSupported(ssl.FeaturePsk, "") {
-		return 1, fmt.Errorf("the %s backend has no PSK support", ssl.ActiveBackend())
+	if (o.pskHint != "" || len(o.psks) > 0) && !ssl.IsFeatureSupported(ssl.FeaturePsk, o.tls.backendName()) {
+		return 1, fmt.Errorf("the %s backend has no PSK support", o.tls.backendName())
 	}
 	pskKeys := map[string][]byte{}
 	for _, p := range o.psks {
@@ -177,7 +177,7 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 	srv.OnAlertReceived(func(s *ssl.Socket, l ssl.AlertLevel, t ssl.AlertType, d string) {
 		out.event("alertReceived", s, map[string]any{"level": l.String(), "type": t.String(), "description": d})
 	})
-	out.event("listening", nil, map[string]any{"address": srv.Addr().String(), "backend": ssl.ActiveBackend(),
+	out.event("listening", nil, map[string]any{"address": srv.Addr().String(), "backend": o.tls.backendName(),
 		"alpn": strings.Join(cfg.AllowedNextProtocols(), ","), "clientCertificates": o.tls.verify})
 	go func() { <-ctx.Done(); srv.Close() }()
 
