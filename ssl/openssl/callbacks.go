@@ -123,7 +123,6 @@ func sslsockAlert(h C.uintptr_t, write, level, desc C.int, text *C.char) {
 		lvl = ssl.AlertLevelWarning
 	case 2: // SSL3_AL_FATAL
 		lvl = ssl.AlertLevelFatal
-		e.fatalAlert = true
 	}
 	e.hooks.Alert(write != 0, lvl, ssl.AlertType(desc), C.GoString(text))
 }

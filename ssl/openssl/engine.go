@@ -28,10 +28,8 @@ import (
 // SSL_get_error values (<openssl/ssl.h> of 3.0).
 const (
 	sslErrorNone            = 0  // SSL_ERROR_NONE
-	sslErrorSSL             = 1  // SSL_ERROR_SSL
 	sslErrorWantRead        = 2  // SSL_ERROR_WANT_READ
 	sslErrorWantWrite       = 3  // SSL_ERROR_WANT_WRITE
-	sslErrorSyscall         = 5  // SSL_ERROR_SYSCALL
 	sslErrorZeroReturn      = 6  // SSL_ERROR_ZERO_RETURN
 	sslErrorWantRetryVerify = 12 // SSL_ERROR_WANT_RETRY_VERIFY
 )
@@ -42,7 +40,6 @@ const (
 	verifyPeer              = 0x01 // SSL_VERIFY_PEER
 	verifyFailIfNoPeerCert  = 0x02 // SSL_VERIFY_FAIL_IF_NO_PEER_CERT
 	x509ErrCertRejected     = 28   // X509_V_ERR_CERT_REJECTED: bad_certificate
-	sentShutdown            = 1    // SSL_SENT_SHUTDOWN
 	maxIdentityLength       = 256  // PSK_MAX_IDENTITY_LEN
 	maxPreSharedKeyLength   = 512  // PSK_MAX_PSK_LEN
 	maxCertificateChainSize = 64
@@ -97,7 +94,6 @@ type engine struct {
 	shutdownSent bool  // close_notify queued
 	eof          bool  // FeedEOF was called
 	closed       bool  // Close was called
-	fatalAlert   bool  // a fatal alert was sent or received
 	err          error // latched fatal error
 	hookErr      error // the error a hook failed the handshake with
 	panicked     any   // a panic recovered in a callback, re-raised after the C call

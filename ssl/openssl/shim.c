@@ -27,8 +27,6 @@ typedef struct evp_md_st EVP_MD;
 #define SSL_ERROR_SSL 1                         // SSL_ERROR_SSL
 #define SSL_ERROR_WANT_WRITE 3                  // SSL_ERROR_WANT_WRITE
 #define SSL_ERROR_SYSCALL 5                     // SSL_ERROR_SYSCALL
-#define SSL_ERROR_ZERO_RETURN 6                 // SSL_ERROR_ZERO_RETURN
-#define SSL_CTRL_SET_TMP_DH 3                   // SSL_CTRL_SET_TMP_DH (unused: set0_tmp_dh_pkey instead)
 #define SSL_CTRL_MODE 33                        // SSL_CTRL_MODE: SSL_CTX_set_mode
 #define SSL_CTRL_SET_SESS_CACHE_SIZE 42         // SSL_CTX_sess_set_cache_size
 #define SSL_CTRL_SET_SESS_CACHE_MODE 44         // SSL_CTX_set_session_cache_mode
@@ -49,12 +47,10 @@ typedef struct evp_md_st EVP_MD;
 #define SSL_TLSEXT_ERR_OK 0                     // SSL_TLSEXT_ERR_OK
 #define SSL_TLSEXT_ERR_ALERT_FATAL 2            // SSL_TLSEXT_ERR_ALERT_FATAL
 #define SSL_TLSEXT_ERR_NOACK 3                  // SSL_TLSEXT_ERR_NOACK
-#define SSL_VERIFY_PEER 0x01                    // SSL_VERIFY_PEER
 #define SSL_SESS_CACHE_CLIENT 0x0001            // SSL_SESS_CACHE_CLIENT
 #define SSL_SESS_CACHE_SERVER 0x0002            // SSL_SESS_CACHE_SERVER
 #define SSL_SESS_CACHE_NO_INTERNAL_STORE 0x0200 // SSL_SESS_CACHE_NO_INTERNAL_STORE
 #define SSL_MODE_AUTO_RETRY 0x00000004U         // SSL_MODE_AUTO_RETRY
-#define SSL_CB_READ 0x04                        // SSL_CB_READ
 #define SSL_CB_WRITE 0x08                       // SSL_CB_WRITE
 #define SSL_CB_ALERT 0x4000                     // SSL_CB_ALERT
 #define TLS_ST_CW_CLNT_HELLO 12                 // OSSL_HANDSHAKE_STATE TLS_ST_CW_CLNT_HELLO
@@ -131,7 +127,6 @@ typedef struct {
 	int (*SSL_CTX_use_PrivateKey)(SSL_CTX *, EVP_PKEY *);
 	int (*SSL_CTX_check_private_key)(const SSL_CTX *);
 	int (*SSL_CTX_set0_tmp_dh_pkey)(SSL_CTX *, EVP_PKEY *);
-	void (*SSL_CTX_set_verify)(SSL_CTX *, int, void *);
 	void (*SSL_CTX_set_cert_verify_callback)(SSL_CTX *, cert_verify_cb, void *);
 	void (*SSL_CTX_set_info_callback)(SSL_CTX *, info_cb);
 	void (*SSL_CTX_set_alpn_select_cb)(SSL_CTX *, alpn_select_cb, void *);
@@ -164,7 +159,6 @@ typedef struct {
 	int (*SSL_write_ex)(SSL *, const void *, size_t, size_t *);
 	int (*SSL_shutdown)(SSL *);
 	int (*SSL_get_error)(const SSL *, int);
-	int (*SSL_get_shutdown)(const SSL *);
 	int (*SSL_is_init_finished)(const SSL *);
 	int (*SSL_is_server)(const SSL *);
 	int (*SSL_version)(const SSL *);
@@ -281,7 +275,6 @@ static int load_symbols(functions *f, void *crypto_lib, void *ssl_lib, char *why
 	SYM(ssl_lib, SSL_CTX_use_PrivateKey);
 	SYM(ssl_lib, SSL_CTX_check_private_key);
 	SYM(ssl_lib, SSL_CTX_set0_tmp_dh_pkey);
-	SYM(ssl_lib, SSL_CTX_set_verify);
 	SYM(ssl_lib, SSL_CTX_set_cert_verify_callback);
 	SYM(ssl_lib, SSL_CTX_set_info_callback);
 	SYM(ssl_lib, SSL_CTX_set_alpn_select_cb);
@@ -314,7 +307,6 @@ static int load_symbols(functions *f, void *crypto_lib, void *ssl_lib, char *why
 	SYM(ssl_lib, SSL_write_ex);
 	SYM(ssl_lib, SSL_shutdown);
 	SYM(ssl_lib, SSL_get_error);
-	SYM(ssl_lib, SSL_get_shutdown);
 	SYM(ssl_lib, SSL_is_init_finished);
 	SYM(ssl_lib, SSL_is_server);
 	SYM(ssl_lib, SSL_version);
@@ -1041,7 +1033,6 @@ int shim_conn_peer_tmp_key(shim_conn *c, int *group, unsigned char *buf, int len
 }
 
 const char *shim_conn_server_name(shim_conn *c) { return F.SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name); }
-int shim_conn_shutdown_state(shim_conn *c) { return F.SSL_get_shutdown(c->ssl); }
 
 int shim_conn_peer_chain(shim_conn *c, OPENSSL_STACK **stack, void **leaf) {
 	*stack = F.SSL_get_peer_cert_chain(c->ssl);

@@ -94,7 +94,6 @@ int shim_conn_session_reused(shim_conn *c);
 int shim_conn_ocsp_response(shim_conn *c, const unsigned char **p);
 int shim_conn_peer_tmp_key(shim_conn *c, int *group, unsigned char *buf, int len);
 const char *shim_conn_server_name(shim_conn *c);
-int shim_conn_shutdown_state(shim_conn *c);
 int shim_conn_peer_chain(shim_conn *c, OPENSSL_STACK **stack, void **leaf);
 
 // Certificates in a stack (or the extra leaf), as DER.
