@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sslsocket/sslsocket/ssl"
+	"github.com/sslsocket/sslsocket/ssl/openssl"
 )
 
 type backendInfo struct {
@@ -19,6 +20,8 @@ type backendInfo struct {
 	Features  []string `json:"features"`
 	Classes   []string `json:"classes"`
 	Ciphers   []string `json:"ciphers"`
+	// Unavailable says why a backend built into sslsock cannot be used.
+	Unavailable string `json:"unavailable,omitempty"`
 }
 
 func (a *app) backendsCommand() *cobra.Command {
@@ -54,12 +57,19 @@ func runBackends(asJSON bool, stdout io.Writer) (int, error) {
 		}
 		infos = append(infos, info)
 	}
+	if !openssl.Available() {
+		infos = append(infos, backendInfo{Name: "openssl", Unavailable: openssl.LoadError().Error()})
+	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return 0, enc.Encode(infos)
 	}
 	for _, b := range infos {
+		if b.Unavailable != "" {
+			fmt.Fprintf(stdout, "%s (unavailable): %s\n", b.Name, b.Unavailable)
+			continue
+		}
 		active := ""
 		if b.Active {
 			active = " (active)"

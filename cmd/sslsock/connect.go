@@ -168,8 +168,8 @@ func (o *connectOpts) plan(target string, stderr io.Writer) (*connectPlan, error
 	if p.cfg, err = o.tls.configuration(stderr); err != nil {
 		return nil, err
 	}
-	if (o.pskIdentity != "" || o.pskKey != "") && !ssl.IsFeatureSupported(ssl.FeaturePsk, "") {
-		return nil, fmt.Errorf("the %s backend has no PSK support", ssl.ActiveBackend())
+	if (o.pskIdentity != "" || o.pskKey != "") && !ssl.IsFeatureSupported(ssl.FeaturePsk, o.tls.backendName()) {
+		return nil, fmt.Errorf("the %s backend has no PSK support", o.tls.backendName())
 	}
 	p.cfg.SetOcspStaplingEnabled(o.ocsp)
 	// Keep tickets: a TLS 1.3 ticket is also the server's sign that it
@@ -213,6 +213,13 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 	sock := ssl.NewSocket()
 	defer sock.Abort()
 	sock.SetSslConfiguration(p.cfg)
+	if o.pskIdentity != "" || o.pskKey != "" {
+		key, _ := hex.DecodeString(o.pskKey) // checked by plan
+		sock.OnPreSharedKeyAuthenticationRequired(func(a *ssl.PreSharedKeyAuthenticator) {
+			a.SetIdentity([]byte(o.pskIdentity))
+			a.SetPreSharedKey(key)
+		})
+	}
 	switch {
 	case o.serverName != "":
 		sock.SetPeerVerifyName(o.serverName) // the name sent; errors are recomputed for p.verifyName

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sslsocket/sslsocket/ssl"
+	"github.com/sslsocket/sslsocket/ssl/openssl"
 )
 
 // tlsFlags are the flags connect and serve share.
@@ -51,6 +52,9 @@ func (f *tlsFlags) check() error {
 	}
 	if f.depth < 0 {
 		return usagef("--verify-depth must not be negative (0 means no limit)")
+	}
+	if f.backend == "openssl" && !openssl.Available() {
+		return fmt.Errorf("the openssl backend is unavailable: %w", openssl.LoadError())
 	}
 	if f.backend != "" && !contains(ssl.AvailableBackends(), f.backend) {
 		return usagef("unknown backend %q (available: %s)", f.backend, strings.Join(ssl.AvailableBackends(), ", "))
@@ -97,6 +101,14 @@ func parseCurves(list string) ([]ssl.EllipticCurve, error) {
 	return curves, nil
 }
 
+// backendName is the backend the connection uses: --backend, else the active one.
+func (f *tlsFlags) backendName() string {
+	if f.backend != "" {
+		return f.backend
+	}
+	return ssl.ActiveBackend()
+}
+
 // configuration turns the flags into an ssl.Configuration. Call check first.
 func (f *tlsFlags) configuration(stderr io.Writer) (ssl.Configuration, error) {
 	var cfg ssl.Configuration
@@ -104,7 +116,8 @@ func (f *tlsFlags) configuration(stderr io.Writer) (ssl.Configuration, error) {
 		return cfg, err
 	}
 	if f.backend != "" {
-		ssl.SetActiveBackend(f.backend)
+		ssl.SetActiveBackend(f.backend) // fails once a socket used the active one: the configuration decides
+		cfg.SetBackend(f.backend)
 	}
 	cfg.SetPeerVerifyMode(verifyModes[f.verify])
 	cfg.SetPeerVerifyDepth(f.depth)

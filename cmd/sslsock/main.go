@@ -31,6 +31,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	_ "github.com/sslsocket/sslsocket/ssl/openssl" // the "openssl" backend, when libssl 3 loads
 )
 
 // usageError is a bad command line: exit status 2, before any connection.

@@ -71,7 +71,7 @@ type jsonOCSP struct {
 }
 
 func newReport(p *connectPlan, o *connectOpts) *connectReport {
-	r := &connectReport{Backend: ssl.ActiveBackend(), Address: p.addr, VerifyName: p.verifyName, SslErrors: []jsonError{},
+	r := &connectReport{Backend: o.tls.backendName(), Address: p.addr, VerifyName: p.verifyName, SslErrors: []jsonError{},
 		PeerVerifyErrors: []jsonError{}, AlertsSent: []jsonAlert{}, AlertsReceived: []jsonAlert{}, OCSP: []jsonOCSP{}, PeerChain: []jsonCert{}}
 	switch {
 	case o.noServerName:

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -99,8 +100,20 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 	if err != nil {
 		return exitFor(err), err
 	}
-	if (o.pskHint != "" || len(o.psks) > 0) && !ssl.IsFeatureSupported(ssl.FeaturePsk, "") {
-		return 1, fmt.Errorf("the %s backend has no PSK support", ssl.ActiveBackend())
+	if (o.pskHint != "" || len(o.psks) > 0) && !ssl.IsFeatureSupported(ssl.FeaturePsk, o.tls.backendName()) {
+		return 1, fmt.Errorf("the %s backend has no PSK support", o.tls.backendName())
+	}
+	pskKeys := map[string][]byte{}
+	for _, p := range o.psks {
+		id, hexKey, ok := strings.Cut(p, ":")
+		key, err := hex.DecodeString(hexKey)
+		if !ok || err != nil || len(key) == 0 {
+			return 2, usagef("--psk %q: want ID:HEX", p)
+		}
+		pskKeys[id] = key
+	}
+	if o.pskHint != "" {
+		cfg.SetPreSharedKeyIdentityHint([]byte(o.pskHint))
 	}
 	out := &eventLog{w: a.stdout, json: o.asJSON}
 	if o.tls.cert == "" {
@@ -145,6 +158,13 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 		finishOnce()
 	}}, cfg)
 	srv.SetHandshakeTimeout(o.hsTimeout)
+	if len(pskKeys) > 0 {
+		srv.OnPreSharedKeyAuthenticationRequired(func(_ *ssl.Socket, a *ssl.PreSharedKeyAuthenticator) {
+			if key, ok := pskKeys[string(a.Identity())]; ok {
+				a.SetPreSharedKey(key)
+			}
+		})
+	}
 	srv.SetMaxPendingConnections(o.maxConns)
 	srv.OnStartedEncryptionHandshake(func(s *ssl.Socket) { out.event("accepted", s, nil) })
 	srv.OnSslErrors(func(s *ssl.Socket, errs []ssl.Error) {
@@ -157,7 +177,7 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 	srv.OnAlertReceived(func(s *ssl.Socket, l ssl.AlertLevel, t ssl.AlertType, d string) {
 		out.event("alertReceived", s, map[string]any{"level": l.String(), "type": t.String(), "description": d})
 	})
-	out.event("listening", nil, map[string]any{"address": srv.Addr().String(), "backend": ssl.ActiveBackend(),
+	out.event("listening", nil, map[string]any{"address": srv.Addr().String(), "backend": o.tls.backendName(),
 		"alpn": strings.Join(cfg.AllowedNextProtocols(), ","), "clientCertificates": o.tls.verify})
 	go func() { <-ctx.Done(); srv.Close() }()
 

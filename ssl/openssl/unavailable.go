@@ -1,0 +1,9 @@
+//go:build !cgo || !linux
+
+package openssl
+
+// Available reports whether the openssl backend is usable; in this build it never is.
+func Available() bool { return false }
+
+// LoadError says why the backend is absent.
+func LoadError() error { return loadErr }

@@ -1,0 +1,11 @@
+//go:build cgo && !linux
+
+package openssl
+
+import (
+	"errors"
+	"runtime"
+)
+
+// loadErr says why the backend is absent from this build.
+var loadErr = errors.New("ssl/openssl: not built in: the run-time loader is written for Linux, not " + runtime.GOOS)
