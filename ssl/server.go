@@ -184,7 +184,6 @@ func (s *Server) AcceptSocket(ctx context.Context) (*Socket, error) {
 	}
 }
 
-
 // Close stops listening, aborts the handshakes in progress and closes the
 // connections nobody accepted. Accepted sockets are the caller's. When
 // Close returns, every goroutine of the server has exited.

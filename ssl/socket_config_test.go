@@ -25,6 +25,11 @@ func TestEveryProtocolValue(t *testing.T) {
 				ccfg := p.clientConfig()
 				ccfg.SetProtocol(proto)
 				min, max, ok := proto.VersionRange()
+				if ok && m.backend == "openssl" && (proto == TlsV1_0 || proto == TlsV1_1) {
+					// OpenSSL 3 at its default security level refuses TLS 1.0
+					// and 1.1 (docs/openssl-backend.md); TlsV1_0OrLater & co. run.
+					t.Skip("TLS 1.0/1.1 need security level 0 in OpenSSL 3")
+				}
 				if !ok {
 					s := NewSocket()
 					s.SetSslConfiguration(ccfg)
@@ -59,7 +64,9 @@ func TestCipherAndCurveSelection(t *testing.T) {
 		p := newTestPKI(t).with(m)
 		ccfg := p.clientConfig()
 		ccfg.SetCiphersString("ECDHE-ECDSA-AES256-GCM-SHA384")
-		ccfg.SetEllipticCurves([]EllipticCurve{CurveFromShortName("secp384r1")})
+		// P-256 too: in TLS 1.2 the ECDSA P-256 certificate's curve must be
+		// among the client's groups (RFC 8422; OpenSSL enforces it).
+		ccfg.SetEllipticCurves([]EllipticCurve{CurveFromShortName("secp384r1"), CurveFromShortName("prime256v1")})
 		client, server, cOK, sOK := handshakePair(t, ccfg, p.serverConfig(p.server), nil)
 		if !cOK || !sOK {
 			t.Fatal(client.ErrorString())
