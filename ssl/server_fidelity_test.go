@@ -139,3 +139,34 @@ func TestServerQuietAndPlainClients(t *testing.T) {
 		}
 	})
 }
+
+// TestAcceptedFactsAfterQuickClose: a client that closes at once still
+// leaves its accepted socket's session facts readable (ConnectionState,
+// RemoteAddr — what sslsock serve reports), while Qt's accessors clear.
+func TestAcceptedFactsAfterQuickClose(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		srv := newTestServer(t, p.serverConfig(p.server))
+		cfg := p.clientConfig()
+		c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), &cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Abort()
+		conn, err := srv.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := conn.(*Socket)
+		io.ReadAll(s) // the close is seen
+		s.Close()
+		cs := s.ConnectionState()
+		if cs.Version != 0x0304 || !cs.HandshakeComplete || s.RemoteAddr() == nil || s.RemoteAddr().String() == "" {
+			t.Errorf("after the close: version %x complete %v remote %v", cs.Version, cs.HandshakeComplete, s.RemoteAddr())
+		}
+		if s.PeerAddress() != "" || s.SessionProtocol() != UnknownProtocol {
+			t.Errorf("Qt's accessors after the close: %q %v", s.PeerAddress(), s.SessionProtocol())
+		}
+	})
+}

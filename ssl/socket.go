@@ -52,6 +52,8 @@ type Socket struct {
 	hostName   string
 	port       uint16
 	raw        net.Conn
+	lastLocal  net.Addr // raw's addresses once it is gone (net.Conn semantics)
+	lastRemote net.Addr
 	sess       Stream // the TLS stream over raw, from the handshake on
 	hsErr      error  // the error that ended the handshake
 	sessState  SessionState
@@ -428,24 +430,37 @@ func (s *Socket) SetReadBufferSize(n int64) {
 
 // --- addresses -----------------------------------------------------------
 
-// LocalAddr returns the local network address (net.Conn).
+// LocalAddr returns the local network address (net.Conn); after the
+// connection ended, the one it had, as net.TCPConn does.
 func (s *Socket) LocalAddr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.raw == nil {
-		return nil
+		return s.lastLocal
 	}
 	return s.raw.LocalAddr()
 }
 
-// RemoteAddr returns the peer's network address (net.Conn).
+// RemoteAddr returns the peer's network address (net.Conn); after the
+// connection ended, the one it had, as net.TCPConn does.
 func (s *Socket) RemoteAddr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.raw == nil {
-		return nil
+		return s.lastRemote
 	}
 	return s.raw.RemoteAddr()
+}
+
+// liveAddrs returns the connection's addresses while it is connected (Qt's
+// peerAddress() & co. are empty once it is not).
+func (s *Socket) liveAddrs() (local, remote net.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.raw == nil {
+		return nil, nil
+	}
+	return s.raw.LocalAddr(), s.raw.RemoteAddr()
 }
 
 func splitAddr(a net.Addr) (string, uint16) {
@@ -461,16 +476,16 @@ func splitAddr(a net.Addr) (string, uint16) {
 }
 
 // PeerAddress returns the peer's IP address ("" when not connected).
-func (s *Socket) PeerAddress() string { h, _ := splitAddr(s.RemoteAddr()); return h }
+func (s *Socket) PeerAddress() string { _, r := s.liveAddrs(); h, _ := splitAddr(r); return h }
 
 // PeerPort returns the peer's port (0 when not connected).
-func (s *Socket) PeerPort() uint16 { _, p := splitAddr(s.RemoteAddr()); return p }
+func (s *Socket) PeerPort() uint16 { _, r := s.liveAddrs(); _, p := splitAddr(r); return p }
 
 // LocalAddress returns the local IP address ("" when not connected).
-func (s *Socket) LocalAddress() string { h, _ := splitAddr(s.LocalAddr()); return h }
+func (s *Socket) LocalAddress() string { l, _ := s.liveAddrs(); h, _ := splitAddr(l); return h }
 
 // LocalPort returns the local port (0 when not connected).
-func (s *Socket) LocalPort() uint16 { _, p := splitAddr(s.LocalAddr()); return p }
+func (s *Socket) LocalPort() uint16 { l, _ := s.liveAddrs(); _, p := splitAddr(l); return p }
 
 // PeerName returns the host name given to ConnectToHost*.
 func (s *Socket) PeerName() string {
@@ -1030,6 +1045,9 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	s.aborted = true
 	if s.cancel != nil {
 		s.cancel()
+	}
+	if raw != nil {
+		s.lastLocal, s.lastRemote = raw.LocalAddr(), raw.RemoteAddr()
 	}
 	s.raw = nil
 	s.encrypted = false

@@ -247,12 +247,16 @@ func (l *sessionListener) Accept() (net.Conn, error) {
 	// background reads with past deadlines, which then never reach the TLS
 	// engine, and the close after a response stays orderly.
 	sock.OnReadyRead(func() {})
+	// The session's facts from ConnectionState, which keeps them after the
+	// client closed (a quick client may be gone by now: Qt's accessors
+	// would already be cleared).
 	cs := sock.ConnectionState()
 	c := sock.SslConfiguration()
-	l.out.event("encrypted", sock, map[string]any{"protocol": c.SessionProtocol().String(), "cipher": c.SessionCipher().Name(),
-		"group": groupName(cs), "alpn": cs.NegotiatedProtocol, "resumed": sock.IsSessionResumed(),
+	l.out.event("encrypted", sock, map[string]any{"protocol": ssl.ProtocolFromVersion(cs.Version).String(),
+		"cipher": ssl.CipherFromID(cs.CipherSuite).Name(),
+		"group": groupName(cs), "alpn": cs.NegotiatedProtocol, "resumed": cs.DidResume,
 		"peerChain": toJSONChain(c.PeerCertificateChain(), false)})
-	peer := map[string]any{"peer": net.JoinHostPort(sock.PeerAddress(), strconv.Itoa(int(sock.PeerPort())))}
+	peer := map[string]any{"peer": addrString(sock.RemoteAddr())}
 	return &loggedConn{Socket: sock, closed: func() { l.out.event("closed", nil, peer); l.closed() }}, nil
 }
 
@@ -450,7 +454,7 @@ func (l *eventLog) event(name string, s *ssl.Socket, fields map[string]any) {
 		fields = map[string]any{}
 	}
 	if s != nil {
-		fields["peer"] = net.JoinHostPort(s.PeerAddress(), strconv.Itoa(int(s.PeerPort())))
+		fields["peer"] = addrString(s.RemoteAddr()) // kept after the peer closed
 	}
 	if l.json {
 		fields["event"] = name
@@ -474,4 +478,12 @@ func (l *eventLog) event(name string, s *ssl.Socket, fields map[string]any) {
 		}
 	}
 	fmt.Fprintf(l.w, "%s %s\n", name, strings.Join(parts, " "))
+}
+
+// addrString prints an address, or "-" when there is none.
+func addrString(a net.Addr) string {
+	if a == nil {
+		return "-"
+	}
+	return a.String()
 }
