@@ -89,6 +89,15 @@ type SessionHooks interface {
 	NewSessionTicket(ticket []byte, lifetimeHint int)
 }
 
+// The hooks Socket and Engine pass also answer
+//
+//	WantsPreSharedKey() bool
+//
+// (an optional interface): true when the application handles
+// preSharedKeyAuthenticationRequired, so a backend offers or accepts TLS
+// 1.3 external PSKs only then. Alert may also be called from Write and
+// Shutdown (a close_notify sent).
+
 // EngineCore is one sans-IO TLS endpoint: the seed's SSL object over a
 // memory BIO pair. The owner moves bytes: Feed what arrives from the peer,
 // TakeOutput what must be sent, and call Handshake / Read / Write, which

@@ -44,3 +44,13 @@ func runModes(t *testing.T, fn func(t *testing.T, m backendMode)) {
 		t.Run(m.name, func(t *testing.T) { fn(t, m) })
 	}
 }
+
+// rejectionAlert is the alert a client sends when it refuses an untrusted
+// server certificate: Qt's unknown_ca where the backend can choose
+// (VerificationError.AlertType), crypto/tls's fixed bad_certificate on go.
+func rejectionAlert(backend string) AlertType {
+	if backend == "openssl" {
+		return AlertUnknownCa
+	}
+	return AlertBadCertificate
+}

@@ -44,13 +44,28 @@ func rawServer(b *testing.B, p *testPKI) benchServer {
 		b.Fatal(err)
 	}
 	tl := tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert}})
-	return benchServer{addr: l.Addr().String(), close: func() { tl.Close() }, accept: func() net.Conn {
-		c, err := tl.Accept()
-		if err != nil {
-			b.Fatal(err)
+	// As Server does: accept and shake hands concurrently, hand out the result.
+	ready := make(chan net.Conn, 64)
+	go func() {
+		for {
+			c, err := tl.Accept()
+			if err != nil {
+				close(ready)
+				return
+			}
+			go func() {
+				if c.(*tls.Conn).Handshake() != nil {
+					c.Close()
+					return
+				}
+				ready <- c
+			}()
 		}
-		if err := c.(*tls.Conn).Handshake(); err != nil { // crypto/tls shakes hands on first use
-			b.Fatal(err)
+	}()
+	return benchServer{addr: l.Addr().String(), close: func() { tl.Close() }, accept: func() net.Conn {
+		c, ok := <-ready
+		if !ok {
+			b.Fatal("listener closed")
 		}
 		return c
 	}}

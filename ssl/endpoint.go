@@ -320,6 +320,14 @@ func (e *endpoint) ignored(errs []Error) bool {
 	return e.ignoreAll
 }
 
+// WantsPreSharedKey tells a backend whether to offer (client) or look up
+// (server) a TLS 1.3 external PSK: only when the application listens to
+// preSharedKeyAuthenticationRequired, so that no ordinary TLS 1.3
+// connection asks for a key.
+func (e *endpoint) WantsPreSharedKey() bool {
+	return !e.ev.preSharedKeyAuthenticationRequired.empty()
+}
+
 // PreSharedKey asks the application through preSharedKeyAuthenticationRequired.
 func (e *endpoint) PreSharedKey(auth *PreSharedKeyAuthenticator) error {
 	send1(e.disp, &e.ev.preSharedKeyAuthenticationRequired, auth)

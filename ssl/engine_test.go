@@ -191,8 +191,8 @@ func TestEngineVerification(t *testing.T) {
 				if !errors.Is(c.Handshake(), SslHandshakeFailedError) {
 					t.Error("the failure must be latched")
 				}
-				if len(sent) != 1 || sent[0] != AlertBadCertificate {
-					t.Errorf("alerts sent %v", sent)
+				if len(sent) != 1 || sent[0] != rejectionAlert(backend) {
+					t.Errorf("alerts sent %v, want [%v]", sent, rejectionAlert(backend))
 				}
 				if got := c.SslHandshakeErrors(); len(got) != len(serrs) {
 					t.Errorf("SslHandshakeErrors %v", got)

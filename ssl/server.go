@@ -361,13 +361,7 @@ func (s *Server) forward(sock *Socket) *forwarder {
 				}
 			}
 		}),
-		ev.preSharedKeyAuthenticationRequired.add(func(a *PreSharedKeyAuthenticator) {
-			if f.live.Load() {
-				for _, h := range sev.preSharedKeyAuthenticationRequired.load() {
-					h.fn(sock, a)
-				}
-			}
-		}),
+
 		ev.alertSent.add(func(l AlertLevel, t AlertType, d string) {
 			if f.live.Load() && !sock.handshakeCompleted() {
 				for _, h := range sev.alertSent.load() {
@@ -389,6 +383,17 @@ func (s *Server) forward(sock *Socket) *forwarder {
 				}
 			}
 		}),
+	}
+	if !sev.preSharedKeyAuthenticationRequired.empty() {
+		// Only when the server's application handles PSK: a subscription
+		// makes the backend accept TLS 1.3 external PSKs.
+		f.removes = append(f.removes, ev.preSharedKeyAuthenticationRequired.add(func(a *PreSharedKeyAuthenticator) {
+			if f.live.Load() {
+				for _, h := range sev.preSharedKeyAuthenticationRequired.load() {
+					h.fn(sock, a)
+				}
+			}
+		}))
 	}
 	return f
 }

@@ -232,8 +232,8 @@ func TestAlertReceivedOnRejection(t *testing.T) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if len(alerts) != 1 || alerts[0] != "Fatal/BadCertificate" {
-			t.Errorf("server alertReceived %v, want [Fatal/BadCertificate]", alerts)
+		if want := "Fatal/" + rejectionAlert(m.backend).String(); len(alerts) != 1 || alerts[0] != want {
+			t.Errorf("server alertReceived %v, want [%s]", alerts, want)
 		}
 	})
 }

@@ -26,7 +26,7 @@ func TestVerifyRejectionSendsTheAlert(t *testing.T) {
 			err  error
 			want ssl.AlertType
 		}{
-			{"untrusted", nil, ssl.AlertBadCertificate},
+			{"untrusted", nil, ssl.AlertUnknownCa}, // VerificationError.AlertType: Qt's unknown_ca
 			{"named alert", expiredError{}, ssl.AlertCertificateExpired},
 		} {
 			t.Run(proto.String()+"/"+tc.name, func(t *testing.T) {
