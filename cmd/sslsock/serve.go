@@ -254,7 +254,7 @@ func (l *sessionListener) Accept() (net.Conn, error) {
 	c := sock.SslConfiguration()
 	l.out.event("encrypted", sock, map[string]any{"protocol": ssl.ProtocolFromVersion(cs.Version).String(),
 		"cipher": ssl.CipherFromID(cs.CipherSuite).Name(),
-		"group": groupName(cs), "alpn": cs.NegotiatedProtocol, "resumed": cs.DidResume,
+		"group":  groupName(cs), "alpn": cs.NegotiatedProtocol, "resumed": cs.DidResume,
 		"peerChain": toJSONChain(c.PeerCertificateChain(), false)})
 	peer := map[string]any{"peer": addrString(sock.RemoteAddr())}
 	return &loggedConn{Socket: sock, closed: func() { l.out.event("closed", nil, peer); l.closed() }}, nil
