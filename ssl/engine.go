@@ -283,44 +283,36 @@ func (e *Engine) latch(err error) error {
 // Read decrypts application data into p (SSL_read): ErrWantRead until a
 // whole record is there, io.EOF after close_notify, ErrUncleanShutdown when
 // the input ended without it. It completes the handshake first if needed.
-func (e *Engine) Read(p []byte) (int, error) {
-	if err := e.enter(); err != nil {
-		return 0, err
-	}
-	done, err := e.handshakeLocked()
-	if err == nil {
-		var n int
-		n, err = e.core.Read(p)
-		e.leave()
-		if done {
-			emit0(&e.disp, &e.ev.encrypted)
-		}
-		return n, err
-	}
-	e.leave()
-	return 0, err
-}
+func (e *Engine) Read(p []byte) (int, error) { return e.transfer(p, false) }
 
 // Write encrypts p (SSL_write). When the pending output reached
 // MaxPendingOutput it returns n < len(p) and ErrWantWrite: take the output
 // and write the rest. Before the handshake completes it advances it, and
 // may return ErrWantRead.
-func (e *Engine) Write(p []byte) (int, error) {
+func (e *Engine) Write(p []byte) (int, error) { return e.transfer(p, true) }
+
+// transfer is Read or Write: the handshake first if it is not done, then
+// the core's call, then encrypted if the handshake just completed.
+func (e *Engine) transfer(p []byte, write bool) (int, error) {
 	if err := e.enter(); err != nil {
 		return 0, err
 	}
 	done, err := e.handshakeLocked()
-	if err == nil {
-		var n int
-		n, err = e.core.Write(p)
+	if err != nil {
 		e.leave()
-		if done {
-			emit0(&e.disp, &e.ev.encrypted)
-		}
-		return n, err
+		return 0, err
+	}
+	var n int
+	if write {
+		n, err = e.core.Write(p)
+	} else {
+		n, err = e.core.Read(p)
 	}
 	e.leave()
-	return 0, err
+	if done {
+		emit0(&e.disp, &e.ev.encrypted)
+	}
+	return n, err
 }
 
 // Shutdown queues close_notify (SSL_shutdown); send the output afterwards.

@@ -269,7 +269,7 @@ func (s *Server) handshake(conn net.Conn) {
 			fwd.stop()
 		} else {
 			fwd.stop()
-			closeOrderly(conn)
+			closeOrderly(conn, true)
 			sock.Abort()
 		}
 		release()

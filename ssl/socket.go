@@ -1065,7 +1065,7 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	s.mu.Unlock()
 	if raw != nil {
 		if orderly {
-			closeOrderly(raw)
+			closeOrderly(raw, linger)
 		} else {
 			raw.Close()
 		}
@@ -1114,12 +1114,24 @@ const (
 	lingerBytes = 256 << 10
 )
 
-// closeOrderly half-closes c, drains it briefly, then closes it.
-func closeOrderly(c net.Conn) {
+// closeOrderly half-closes c, drains it briefly, then closes it. With
+// always false (a graceful close) it drains only when input is waiting
+// unread right now — a probe of some microseconds — so closing many idle
+// connections does not cost the linger time each; after a fatal alert
+// (always) it drains in any case, for the peer is likely still sending.
+func closeOrderly(c net.Conn, always bool) {
 	cw, ok := c.(interface{ CloseWrite() error })
 	if !ok || cw.CloseWrite() != nil {
 		c.Close()
 		return
+	}
+	if !always {
+		var probe [512]byte
+		_ = c.SetReadDeadline(time.Now().Add(50 * time.Microsecond))
+		if n, _ := c.Read(probe[:]); n == 0 {
+			c.Close() // nothing unread: a FIN, no reset
+			return
+		}
 	}
 	_ = c.SetReadDeadline(time.Now().Add(lingerTime))
 	_, _ = io.CopyN(io.Discard, c, lingerBytes)
