@@ -73,7 +73,7 @@ type pumpStream struct {
 }
 
 func newPumpStream(core EngineCore, conn net.Conn, received []byte, h holder) *pumpStream {
-	p := &pumpStream{conn: conn, core: core, hooks: h, rbuf: make([]byte, 16<<10), obuf: make([]byte, MaxPendingOutput)}
+	p := &pumpStream{conn: conn, core: core, hooks: h, rbuf: make([]byte, 16<<10), obuf: make([]byte, 16<<10)}
 	if len(received) > 0 {
 		core.Feed(received)
 		p.inBuffered.Store(int64(len(received)))
