@@ -132,7 +132,7 @@ func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 		tc.ClientSessionCache = cache
 	}
 	tc.NextProtos = cfg.AllowedNextProtocols()
-	tc.KeyLogWriter = cfg.KeyLogWriter() // issue 11: Configuration.SetKeyLogWriter
+	tc.KeyLogWriter = cfg.KeyLogWriter()
 	if p.Server {
 		switch {
 		case cfg.PeerVerifyMode() == VerifyNone:

@@ -113,6 +113,10 @@ func (s *goStream) State() SessionState {
 	return st
 }
 
+// ConnectionState returns crypto/tls's description of the stream, complete
+// with ExportKeyingMaterial (Socket.ConnectionState).
+func (s *goStream) ConnectionState() tls.ConnectionState { return s.conn.ConnectionState() }
+
 func (s *goStream) EncryptedBytesAvailable() int64 { return s.tr.prefixLen.Load() }
 
 func (s *goStream) EncryptedBytesToWrite() int64 { return s.tr.pendingLen.Load() }

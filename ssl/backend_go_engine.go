@@ -345,6 +345,11 @@ func (c *goCore) State() SessionState {
 	return st
 }
 
+// ConnectionState returns crypto/tls's description of the session. Call it
+// only once the handshake has completed (before, the tls.Conn belongs to
+// the worker).
+func (c *goCore) ConnectionState() tls.ConnectionState { return c.conn.ConnectionState() }
+
 // Close ends the worker, if a handshake is under way, and releases the
 // buffers. Called from a hook (the worker holds the turn) it cannot wait:
 // the worker then exits at its next turn.

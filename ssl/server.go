@@ -64,7 +64,7 @@ const DefaultMaxPendingConnections = 256
 // Listen listens on network/address ("tcp", "127.0.0.1:8443") and serves
 // TLS with config.
 func Listen(network, address string, config Configuration) (*Server, error) {
-	if err := validateConfiguration(config, true); err != nil { // issue 11
+	if err := validateConfiguration(config, true); err != nil {
 		return nil, err
 	}
 	l, err := net.Listen(network, address)
@@ -265,7 +265,7 @@ func (s *Server) handshake(conn net.Conn) {
 	_ = conn.SetReadDeadline(time.Now().Add(timeout))
 	if _, err := io.ReadFull(conn, first[:]); err != nil || first[0] != 0x16 {
 		if isTimeout(err) {
-			sock.fail(SocketTimeoutError, "The handshake timed out") // a quiet client: forwarded
+			sock.fail(SocketTimeoutError, "The handshake timed out", err) // a quiet client: forwarded
 			fwd.stop()
 		} else {
 			fwd.stop()
@@ -308,7 +308,7 @@ func (s *Server) handshake(conn net.Conn) {
 	err := sock.WaitForEncryptedContext(ctx)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			sock.fail(SocketTimeoutError, "The handshake timed out") // forwarded, then the socket ends
+			sock.fail(SocketTimeoutError, "The handshake timed out", err) // forwarded, then the socket ends
 		}
 		fwd.stop()
 		sock.Abort()

@@ -55,7 +55,6 @@ type Socket struct {
 	lastLocal  net.Addr // raw's addresses once it is gone (net.Conn semantics)
 	lastRemote net.Addr
 	sess       Stream // the TLS stream over raw, from the handshake on
-	hsErr      error  // the error that ended the handshake
 	sessState  SessionState
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
@@ -76,7 +75,7 @@ type Socket struct {
 	// Errors.
 	errKind   SocketError
 	errString string
-	errCause  error // the Go error behind errKind, for SocketErr.Unwrap (issue 11)
+	errCause  error // the Go error behind errKind (SocketErr.Unwrap); a *VerificationError for refused certificates
 
 	// Decrypted (or, unencrypted, plain) data not yet read: rbuf[rpos:rend].
 	rbuf       []byte
@@ -497,8 +496,8 @@ func (s *Socket) PeerName() string {
 // --- state transitions ---------------------------------------------------
 
 // setError records the last error; the caller emits errorOccurred.
-func (s *Socket) setErrorLocked(kind SocketError, msg string) {
-	s.errKind, s.errString = kind, msg
+func (s *Socket) setErrorLocked(kind SocketError, msg string, cause error) {
+	s.errKind, s.errString, s.errCause = kind, msg, cause
 }
 
 func (s *Socket) emitState(st SocketState) { emit1(&s.disp, &s.ev.stateChanged, st) }
@@ -520,13 +519,13 @@ func (s *Socket) transition(st SocketState) {
 }
 
 // fail records an error, emits errorOccurred and tears the connection down.
-func (s *Socket) fail(kind SocketError, msg string) {
+func (s *Socket) fail(kind SocketError, msg string, cause error) {
 	s.mu.Lock()
 	if s.aborted {
 		s.mu.Unlock()
 		return
 	}
-	s.setErrorLocked(kind, msg)
+	s.setErrorLocked(kind, msg, cause)
 	connected := s.everConn
 	s.mu.Unlock()
 	if !connected {
@@ -551,8 +550,8 @@ func (s *Socket) initLocked() {
 	s.wqueue = s.wqueue[:0]
 	s.sessState = SessionState{}
 	s.errKind, s.errString = UnknownSocketError, ""
-	s.errCause = nil // issue 11
-	s.sess, s.hsErr = nil, nil
+	s.errCause = nil
+	s.sess = nil
 }
 
 // --- connecting ----------------------------------------------------------
@@ -578,7 +577,7 @@ func (s *Socket) connect(host string, port uint16, encrypted bool) {
 	}
 	if encrypted {
 		if _, _, ok := s.config.Protocol().VersionRange(); !ok {
-			s.setErrorLocked(SslInvalidUserDataError, "Attempted to use an unsupported protocol.")
+			s.setErrorLocked(SslInvalidUserDataError, "Attempted to use an unsupported protocol.", nil)
 			s.mu.Unlock()
 			emit1(&s.disp, &s.ev.errorOccurred, SslInvalidUserDataError)
 			return
@@ -622,12 +621,11 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 			if ctx.Err() != nil {
 				return
 			}
-			s.setCause(err) // issue 11
 			var pe *proxyError
 			if errors.As(err, &pe) {
-				s.fail(pe.kind, pe.msg)
+				s.fail(pe.kind, pe.msg, err)
 			} else {
-				s.fail(ProxyProtocolError, err.Error())
+				s.fail(ProxyProtocolError, err.Error(), err)
 			}
 			return
 		}
@@ -639,8 +637,7 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 		return // aborted
 	}
 	if err != nil || len(addrs) == 0 {
-		s.setCause(err) // issue 11
-		s.fail(HostNotFoundError, "Host not found")
+		s.fail(HostNotFoundError, "Host not found", err)
 		return
 	}
 	s.transition(ConnectingState) // Qt: Connecting, then hostFound
@@ -666,8 +663,7 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 		case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
 			kind, msg = NetworkError, "Network unreachable"
 		}
-		s.setCause(err) // issue 11
-		s.fail(kind, msg)
+		s.fail(kind, msg, err)
 		return
 	}
 	s.connected(conn)
@@ -718,7 +714,7 @@ func Dial(ctx context.Context, addr string, config *Configuration) (*Socket, err
 	if config != nil {
 		s.SetSslConfiguration(*config)
 	}
-	if err := validateConfiguration(s.SslConfiguration(), false); err != nil { // issue 11
+	if err := validateConfiguration(s.SslConfiguration(), false); err != nil {
 		return nil, err
 	}
 	s.ConnectToHostEncrypted(host, uint16(port))
@@ -764,13 +760,13 @@ func (s *Socket) startEncryption(server bool) error {
 		return errors.New("ssl: cannot start a handshake when not connected")
 	}
 	if _, _, ok := s.config.Protocol().VersionRange(); !ok {
-		s.setErrorLocked(SslInvalidUserDataError, "Attempted to use an unsupported protocol.")
+		s.setErrorLocked(SslInvalidUserDataError, "Attempted to use an unsupported protocol.", nil)
 		s.mu.Unlock()
 		emit1(&s.disp, &s.ev.errorOccurred, SslInvalidUserDataError)
 		return invalidUserData("Attempted to use an unsupported protocol.")
 	}
 	if server && s.config.OcspStaplingEnabled() {
-		s.setErrorLocked(SslInvalidUserDataError, "Server-side QSslSocket does not support OCSP stapling")
+		s.setErrorLocked(SslInvalidUserDataError, "Server-side QSslSocket does not support OCSP stapling", nil)
 		s.mu.Unlock()
 		emit1(&s.disp, &s.ev.errorOccurred, SslInvalidUserDataError)
 		return invalidUserData("Server-side QSslSocket does not support OCSP stapling")
@@ -799,7 +795,7 @@ func (s *Socket) startEncryption(server bool) error {
 		if !errors.Is(err, ErrInvalidUserData) && !errors.Is(err, ErrUnsupported) {
 			kind = SslInternalError
 		}
-		s.fail(kind, err.Error())
+		s.fail(kind, err.Error(), err)
 		return err
 	}
 	s.mu.Lock()
@@ -922,8 +918,7 @@ func (s *Socket) handshakeFailed(err error) {
 		// The peer closed during the handshake: Qt's RemoteHostClosedError.
 		kind, msg = RemoteHostClosedError, "The remote host closed the connection"
 	}
-	s.setErrorLocked(kind, msg)
-	s.hsErr = &SocketErr{Kind: kind, Message: msg, Err: err}
+	s.setErrorLocked(kind, msg, err)
 	s.mu.Unlock()
 	emit1(&s.disp, &s.ev.errorOccurred, kind)
 	// The engine has sent its fatal alert: no close_notify, and no reset

@@ -11,15 +11,6 @@ type connectionStater interface {
 	ConnectionState() tls.ConnectionState
 }
 
-// ConnectionState returns crypto/tls's description of the go backend's
-// stream, complete with ExportKeyingMaterial.
-func (s *goStream) ConnectionState() tls.ConnectionState { return s.conn.ConnectionState() }
-
-// ConnectionState returns crypto/tls's description of the go backend's
-// engine. Call it only once the handshake has completed (before, the
-// tls.Conn belongs to the engine's worker).
-func (c *goCore) ConnectionState() tls.ConnectionState { return c.conn.ConnectionState() }
-
 // connectionState describes the pumped engine's session, when its backend
 // can (see connectionStater).
 func (p *pumpStream) connectionState() (tls.ConnectionState, bool) {

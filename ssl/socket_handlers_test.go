@@ -212,22 +212,8 @@ func TestStartTLSFromReadyRead(t *testing.T) {
 			}
 		})
 		cs.Write([]byte("STARTTLS\r\n"))
-		select {
-		case err := <-started:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("StartServerEncryption from readyRead did not return")
-		}
-		select {
-		case err := <-clientStarted:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("StartClientEncryption from readyRead did not return")
-		}
+		awaitResult(t, started, "StartServerEncryption from readyRead")
+		awaitResult(t, clientStarted, "StartClientEncryption from readyRead")
 		if !cs.WaitForEncrypted(5*time.Second) || !ss.WaitForEncrypted(5*time.Second) {
 			t.Fatalf("not encrypted: %s / %s", cs.ErrorString(), ss.ErrorString())
 		}
@@ -239,6 +225,19 @@ func TestStartTLSFromReadyRead(t *testing.T) {
 		cs.Close()
 		ss.Close()
 	})
+}
+
+// awaitResult fails the test if ch delivers an error, or nothing in time.
+func awaitResult(t *testing.T, ch <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-ch:
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s did not return", what)
+	}
 }
 
 // TestEncryptedBytesAvailableDuringStartTLS reads the counter while the

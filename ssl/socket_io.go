@@ -139,7 +139,7 @@ func (s *Socket) readEnded(err error, encrypted bool) {
 		return
 	}
 	s.readErr = readErr
-	s.setErrorLocked(kind, msg)
+	s.setErrorLocked(kind, msg, err)
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	emit1(&s.disp, &s.ev.errorOccurred, kind)
@@ -486,7 +486,7 @@ func (s *Socket) writeFailed(err error) error {
 		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
 			kind, msg = RemoteHostClosedError, "The remote host closed the connection"
 		}
-		s.fail(kind, msg)
+		s.fail(kind, msg, err)
 	}
 	return err
 }

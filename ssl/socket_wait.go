@@ -124,12 +124,9 @@ func (s *Socket) WaitForDisconnectedContext(ctx context.Context) error {
 // error that ended the handshake (a *VerificationError when certificates
 // were refused), else the last socket error.
 func (s *Socket) lastErrorLocked() error {
-	if s.hsErr != nil {
-		var ve *VerificationError
-		if errors.As(s.hsErr, &ve) {
-			return ve
-		}
-		return s.hsErr
+	var ve *VerificationError
+	if s.errKind == SslHandshakeFailedError && errors.As(s.errCause, &ve) {
+		return ve
 	}
 	if s.errString != "" {
 		return &SocketErr{Kind: s.errKind, Message: s.errString, Err: s.errCause}
@@ -152,7 +149,7 @@ func (e *SocketErr) Unwrap() error { return e.Err }
 // Error returns the message, then the underlying error when the message
 // does not already say it (for a refused connection, the address).
 func (e *SocketErr) Error() string {
-	if e.Err != nil && !strings.Contains(e.Message, e.Err.Error()) { // issue 11
+	if e.Err != nil && !strings.Contains(e.Message, e.Err.Error()) {
 		return "ssl: " + e.Kind.String() + ": " + e.Message + ": " + e.Err.Error()
 	}
 	return "ssl: " + e.Kind.String() + ": " + e.Message
@@ -197,7 +194,7 @@ func (s *Socket) WaitForReadyRead(timeout time.Duration) bool {
 		s.mu.Lock()
 		live := s.state == ConnectedState && !s.aborted
 		if live {
-			s.setErrorLocked(SocketTimeoutError, "Network operation timed out")
+			s.setErrorLocked(SocketTimeoutError, "Network operation timed out", err)
 		}
 		s.mu.Unlock()
 		if live {

@@ -382,20 +382,24 @@ func (e *engine) decide() error {
 	return err
 }
 
-// Read decrypts application data (SSL_read_ex).
-func (e *engine) Read(p []byte) (int, error) {
+// begin completes the handshake before Read and Write, as SSL_read and
+// SSL_write do, and reports why they cannot go on.
+func (e *engine) begin() error {
 	switch {
 	case e.closed:
-		return 0, errClosed
+		return errClosed
 	case e.err != nil:
-		return 0, e.err
+		return e.err
 	case !e.done:
-		if err := e.Handshake(); err != nil {
-			return 0, err
-		}
+		return e.Handshake()
 	}
-	if len(p) == 0 {
-		return 0, nil
+	return nil
+}
+
+// Read decrypts application data (SSL_read_ex).
+func (e *engine) Read(p []byte) (int, error) {
+	if err := e.begin(); err != nil || len(p) == 0 {
+		return 0, err
 	}
 	n, code := e.do(C.SHIM_READ, p)
 	switch {
@@ -412,18 +416,8 @@ func (e *engine) Read(p []byte) (int, error) {
 // Write encrypts p into records of at most 16 KiB while the pending output
 // stays within ssl.MaxPendingOutput.
 func (e *engine) Write(p []byte) (int, error) {
-	switch {
-	case e.closed:
-		return 0, errClosed
-	case e.err != nil:
-		return 0, e.err
-	case !e.done:
-		if err := e.Handshake(); err != nil {
-			return 0, err
-		}
-	}
-	if len(p) == 0 {
-		return 0, nil
+	if err := e.begin(); err != nil || len(p) == 0 {
+		return 0, err
 	}
 	n, code := e.do(C.SHIM_WRITE, p)
 	switch code {
