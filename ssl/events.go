@@ -131,6 +131,20 @@ func (d *dispatcher) emit(fn func(), wait bool) {
 	d.mu.Unlock()
 }
 
+// afterQueued runs fn once the events queued so far were delivered: now,
+// when nothing is being delivered (no goroutine-id lookup, no queueing),
+// else as the last queued event.
+func (d *dispatcher) afterQueued(fn func()) {
+	d.mu.Lock()
+	idle := !d.running && len(d.queue) == 0
+	d.mu.Unlock()
+	if idle {
+		fn()
+		return
+	}
+	d.post(fn)
+}
+
 // inHandler reports whether the calling goroutine is running one of this
 // socket's event handlers (where blocking waits would deadlock).
 func (d *dispatcher) inHandler() bool {

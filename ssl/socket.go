@@ -1092,12 +1092,15 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	}
 	// Waiters wake once those events were delivered: at once, or — from a
 	// handler, where they queue — right after them.
-	s.disp.post(func() {
-		s.mu.Lock()
-		s.tearing = false
-		s.cond.Broadcast()
-		s.mu.Unlock()
-	})
+	s.disp.afterQueued(s.endTearing)
+}
+
+// endTearing wakes the waiters of a teardown whose events were delivered.
+func (s *Socket) endTearing() {
+	s.mu.Lock()
+	s.tearing = false
+	s.cond.Broadcast()
+	s.mu.Unlock()
 }
 
 // Orderly close: after our last alert, half-close and read what the peer
