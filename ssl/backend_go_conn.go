@@ -157,6 +157,9 @@ func (t *goTransport) Read(p []byte) (int, error) {
 	if len(t.prefix) > 0 {
 		n := copy(p, t.prefix)
 		t.prefix = t.prefix[n:]
+		if len(t.prefix) == 0 {
+			t.prefix = nil // not kept for the connection's life
+		}
 		t.prefixLen.Store(int64(len(t.prefix)))
 		return n, nil
 	}

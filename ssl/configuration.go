@@ -51,11 +51,26 @@ type Configuration struct {
 
 var (
 	defaultConfigMu sync.RWMutex
-	defaultConfig   = newDefaultConfiguration()
+	defaultConfig   = newDefaultConfiguration() // guarded by defaultConfigMu; replaced, never modified in place
 )
 
-func newDefaultConfiguration() Configuration {
-	return Configuration{}
+func newDefaultConfiguration() *Configuration {
+	return &Configuration{}
+}
+
+// cloneSnapshot returns a deep copy of c to be shared and never modified.
+func cloneSnapshot(c Configuration) *Configuration {
+	c = c.Clone()
+	return &c
+}
+
+// defaultSnapshot returns the process-wide default itself, for a new
+// socket to share until it changes its configuration (copy on write: a
+// snapshot is never modified).
+func defaultSnapshot() *Configuration {
+	defaultConfigMu.RLock()
+	defer defaultConfigMu.RUnlock()
+	return defaultConfig
 }
 
 // DefaultConfiguration returns a copy of the process-wide default
@@ -74,7 +89,7 @@ func DefaultConfiguration() Configuration {
 func SetDefaultConfiguration(c Configuration) {
 	c = c.Clone()
 	defaultConfigMu.Lock()
-	defaultConfig = c
+	defaultConfig = &c
 	defaultConfigMu.Unlock()
 }
 
@@ -91,7 +106,9 @@ func AddDefaultCaCertificate(cert Certificate) {
 	if slices.ContainsFunc(defaultConfig.caCertificates, cert.Equal) {
 		return
 	}
-	defaultConfig.caCertificates = append(slices.Clone(defaultConfig.caCertificates), cert)
+	c := *defaultConfig
+	c.caCertificates = append(slices.Clone(c.caCertificates), cert)
+	defaultConfig = &c
 }
 
 // AddDefaultCaCertificates adds certs to the default configuration's CA list
@@ -101,7 +118,9 @@ func AddDefaultCaCertificate(cert Certificate) {
 func AddDefaultCaCertificates(certs ...Certificate) {
 	defaultConfigMu.Lock()
 	defer defaultConfigMu.Unlock()
-	defaultConfig.caCertificates = append(slices.Clone(defaultConfig.caCertificates), certs...)
+	c := *defaultConfig
+	c.caCertificates = append(slices.Clone(c.caCertificates), certs...)
+	defaultConfig = &c
 }
 
 // AddDefaultCaCertificatesFromPath loads certificates as CertificatesFromPath

@@ -20,7 +20,7 @@ type endpoint struct {
 	cond sync.Cond
 
 	// Parameters of the handshake under way, set by begin. Guarded by mu.
-	cfg          Configuration
+	cfg          *Configuration // a snapshot shared with the owner; never modified
 	server       bool
 	host         string // the name the peer's certificate must match
 	pauseMode    PauseMode
@@ -113,7 +113,7 @@ func (e *endpoint) reset() {
 }
 
 // begin sets the parameters of a handshake.
-func (e *endpoint) begin(cfg Configuration, server bool, host string, pause PauseMode, blockOnPause bool) {
+func (e *endpoint) begin(cfg *Configuration, server bool, host string, pause PauseMode, blockOnPause bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.cfg, e.server, e.host, e.pauseMode, e.blockOnPause = cfg, server, host, pause, blockOnPause

@@ -8,50 +8,58 @@ import (
 	"sync/atomic"
 )
 
-// handlers is one event's subscriber list. It is copy-on-write, so emitting
-// takes no lock and allocates nothing.
+// handlers is one event's subscriber list. It is copy-on-write behind one
+// atomic pointer (8 bytes per event per socket), so emitting takes no lock
+// and allocates nothing; add and remove swap in a new list.
 type handlers[F any] struct {
-	mu   sync.Mutex
-	next uint64
-	list atomic.Pointer[[]subscription[F]]
+	list atomic.Pointer[[]*subscription[F]]
 }
 
+// subscription is one subscriber; its address identifies it for removal.
 type subscription[F any] struct {
-	id uint64
 	fn F
 }
 
 // add subscribes fn and returns the function that unsubscribes it.
 func (h *handlers[F]) add(fn F) (remove func()) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.next++
-	id := h.next
-	var cur []subscription[F]
-	if p := h.list.Load(); p != nil {
-		cur = *p
-	}
-	next := append(append([]subscription[F](nil), cur...), subscription[F]{id, fn})
-	h.list.Store(&next)
+	sub := &subscription[F]{fn}
+	h.swap(func(cur []*subscription[F]) []*subscription[F] {
+		return append(append(make([]*subscription[F], 0, len(cur)+1), cur...), sub)
+	})
 	return func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
+		h.swap(func(cur []*subscription[F]) []*subscription[F] {
+			var out []*subscription[F]
+			for _, s := range cur {
+				if s != sub {
+					out = append(out, s)
+				}
+			}
+			return out
+		})
+	}
+}
+
+// swap replaces the list with edit's result (nil when empty, so that a
+// removed last subscriber leaves nothing allocated behind).
+func (h *handlers[F]) swap(edit func([]*subscription[F]) []*subscription[F]) {
+	for {
 		p := h.list.Load()
-		if p == nil {
+		var cur []*subscription[F]
+		if p != nil {
+			cur = *p
+		}
+		var np *[]*subscription[F]
+		if next := edit(cur); len(next) > 0 {
+			np = &next
+		}
+		if h.list.CompareAndSwap(p, np) {
 			return
 		}
-		var out []subscription[F]
-		for _, s := range *p {
-			if s.id != id {
-				out = append(out, s)
-			}
-		}
-		h.list.Store(&out)
 	}
 }
 
 // load returns the current subscribers.
-func (h *handlers[F]) load() []subscription[F] {
+func (h *handlers[F]) load() []*subscription[F] {
 	if p := h.list.Load(); p != nil {
 		return *p
 	}

@@ -26,7 +26,7 @@ type Server struct {
 	// mu) wakes the accept loop when a pending slot frees up.
 	mu               sync.Mutex
 	cond             sync.Cond
-	config           Configuration
+	config           *Configuration // a snapshot the accepted sockets share; replaced, never modified
 	handshakeTimeout time.Duration
 	maxPending       int
 	pending          int  // connections handshaking or encrypted but not yet accepted
@@ -40,6 +40,8 @@ type Server struct {
 	wg       sync.WaitGroup // the accept loop and every handshake goroutine
 
 	ev serverEvents
+
+	peekBufs sync.Pool // *[peekSize]byte: the handshake goroutines' first reads
 }
 
 type serverEvents struct {
@@ -81,7 +83,7 @@ func Listen(network, address string, config Configuration) (*Server, error) {
 // time) whether or not Accept is being called, so a client in the same
 // goroutine can connect before the first Accept.
 func NewServer(l net.Listener, config Configuration) *Server {
-	s := &Server{config: config.Clone(), handshakeTimeout: DefaultHandshakeTimeout,
+	s := &Server{config: cloneSnapshot(config), handshakeTimeout: DefaultHandshakeTimeout,
 		maxPending: DefaultMaxPendingConnections, listener: l, ready: make(chan *Socket),
 		closed: make(chan struct{}), inflight: map[*Socket]struct{}{}}
 	s.cond.L = &s.mu
@@ -124,7 +126,7 @@ func (s *Server) SslConfiguration() Configuration {
 func (s *Server) SetSslConfiguration(c Configuration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.config = c.Clone()
+	s.config = cloneSnapshot(c)
 }
 
 // HandshakeTimeout returns the time a client has to complete its handshake.
@@ -253,17 +255,19 @@ func (s *Server) handshake(conn net.Conn) {
 	release := s.releaseSlot
 
 	sock := NewSocketFromConn(conn)
-	sock.SetSslConfiguration(cfg)
+	sock.mu.Lock()
+	sock.useConfigLocked(cfg) // shared: no copy per connection
+	sock.mu.Unlock()
 	fwd := s.forward(sock)
 	defer fwd.stop()
 
 	// Qt peeks at the first byte: anything but a handshake record (0x16)
 	// is closed without an error event (in order: no reset for a plain
 	// HTTP client); nothing at all within the timeout is Qt's
-	// errorOccurred(SocketTimeoutError).
-	var first [1]byte
-	_ = conn.SetReadDeadline(time.Now().Add(timeout))
-	if _, err := io.ReadFull(conn, first[:]); err != nil || first[0] != 0x16 {
+	// errorOccurred(SocketTimeoutError). The peek reads what has arrived
+	// (usually the whole ClientHello), which the handshake then consumes.
+	first, err := s.peek(conn, timeout)
+	if err != nil || first[0] != 0x16 {
 		if isTimeout(err) {
 			sock.fail(SocketTimeoutError, "The handshake timed out", err) // a quiet client: forwarded
 			fwd.stop()
@@ -275,8 +279,6 @@ func (s *Server) handshake(conn net.Conn) {
 		release()
 		return
 	}
-	_ = conn.SetReadDeadline(time.Time{})
-	sock.received(first[:])
 
 	s.mu.Lock()
 	select {
@@ -296,20 +298,10 @@ func (s *Server) handshake(conn net.Conn) {
 		s.mu.Unlock()
 	}()
 
-	if err := sock.StartServerEncryption(); err != nil {
-		fwd.stop()
-		sock.Abort()
-		release()
-		return
-	}
 	fwd.started()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout) // restarted after the first byte, as in Qt
-	defer cancel()
-	err := sock.WaitForEncryptedContext(ctx)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			sock.fail(SocketTimeoutError, "The handshake timed out", err) // forwarded, then the socket ends
-		}
+	// The handshake runs here, on the connection's goroutine; its timeout
+	// restarts after the first byte, as in Qt.
+	if err := sock.serveHandshake(first, time.Now().Add(timeout)); err != nil {
 		fwd.stop()
 		sock.Abort()
 		release()
@@ -322,6 +314,30 @@ func (s *Server) handshake(conn net.Conn) {
 		sock.Abort()
 		release()
 	}
+}
+
+// peekSize bounds the first read of a connection: a ClientHello fits in
+// it (with a post-quantum key share about 1.5 KiB), so the handshake
+// usually reads nothing more from the network for it.
+const peekSize = 4096
+
+// peek waits up to timeout for the client's first bytes and returns a copy
+// of what one read brought (at least one byte, or an error).
+func (s *Server) peek(conn net.Conn, timeout time.Duration) ([]byte, error) {
+	buf, _ := s.peekBufs.Get().(*[peekSize]byte)
+	if buf == nil {
+		buf = new([peekSize]byte)
+	}
+	defer s.peekBufs.Put(buf)
+	_ = conn.SetReadDeadline(time.Now().Add(timeout))
+	n, err := conn.Read(buf[:]) // the handshake sets its own deadline next
+	if n == 0 {
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return nil, err
+	}
+	return append([]byte(nil), buf[:n]...), nil
 }
 
 // forwarder re-emits one socket's handshake-phase events on the server,
@@ -339,50 +355,63 @@ func (s *Server) forward(sock *Socket) *forwarder {
 	f := &forwarder{srv: s, sock: sock}
 	f.live.Store(true)
 	ev, sev := &sock.ev, &s.ev
-	f.removes = []func(){
-		ev.sslErrors.add(func(errs []Error) {
+	// Only the events the server's application listens to are forwarded:
+	// a server without subscribers adds nothing to its sockets (Qt's
+	// QSslServer connects the same signals; subscribe before connections
+	// arrive to see their handshakes).
+	if !sev.sslErrors.empty() {
+		f.removes = append(f.removes, ev.sslErrors.add(func(errs []Error) {
 			if f.live.Load() {
 				for _, h := range sev.sslErrors.load() {
 					h.fn(sock, errs)
 				}
 			}
-		}),
-		ev.peerVerifyError.add(func(e Error) {
+		}))
+	}
+	if !sev.peerVerifyError.empty() {
+		f.removes = append(f.removes, ev.peerVerifyError.add(func(e Error) {
 			if f.live.Load() {
 				for _, h := range sev.peerVerifyError.load() {
 					h.fn(sock, e)
 				}
 			}
-		}),
-		ev.errorOccurred.add(func(k SocketError) {
+		}))
+	}
+	if !sev.errorOccurred.empty() {
+		f.removes = append(f.removes, ev.errorOccurred.add(func(k SocketError) {
 			if f.live.Load() && !sock.handshakeCompleted() { // QSslServer forwards handshake-phase errors only
 				for _, h := range sev.errorOccurred.load() {
 					h.fn(sock, k)
 				}
 			}
-		}),
-
-		ev.alertSent.add(func(l AlertLevel, t AlertType, d string) {
+		}))
+	}
+	if !sev.alertSent.empty() {
+		f.removes = append(f.removes, ev.alertSent.add(func(l AlertLevel, t AlertType, d string) {
 			if f.live.Load() && !sock.handshakeCompleted() {
 				for _, h := range sev.alertSent.load() {
 					h.fn(sock, l, t, d)
 				}
 			}
-		}),
-		ev.alertReceived.add(func(l AlertLevel, t AlertType, d string) {
+		}))
+	}
+	if !sev.alertReceived.empty() {
+		f.removes = append(f.removes, ev.alertReceived.add(func(l AlertLevel, t AlertType, d string) {
 			if f.live.Load() && !sock.handshakeCompleted() {
 				for _, h := range sev.alertReceived.load() {
 					h.fn(sock, l, t, d)
 				}
 			}
-		}),
-		ev.handshakeInterruptedOnError.add(func(e Error) {
+		}))
+	}
+	if !sev.handshakeInterruptedOnError.empty() {
+		f.removes = append(f.removes, ev.handshakeInterruptedOnError.add(func(e Error) {
 			if f.live.Load() {
 				for _, h := range sev.handshakeInterruptedOnError.load() {
 					h.fn(sock, e)
 				}
 			}
-		}),
+		}))
 	}
 	if !sev.preSharedKeyAuthenticationRequired.empty() {
 		// Only when the server's application handles PSK: a subscription

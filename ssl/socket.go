@@ -32,7 +32,7 @@ type Socket struct {
 	ev   events
 	disp dispatcher
 
-	config         Configuration
+	config         *Configuration // a snapshot, never modified in place: changes replace it (shared with the endpoint, the Server, the default)
 	peerVerifyName string
 	proxy          Proxy
 	pauseMode      PauseMode
@@ -121,7 +121,7 @@ const maxWriteQueue = 1 << 20
 // NewSocket returns an unconnected socket with a copy of the default
 // configuration.
 func NewSocket() *Socket {
-	s := &Socket{config: DefaultConfiguration()}
+	s := &Socket{config: defaultSnapshot()}
 	s.cond.L = &s.mu
 	s.ep = newEndpoint(&s.disp, &s.ev, s)
 	return s
@@ -252,18 +252,29 @@ func (c *Configuration) setSession(st SessionState) {
 func (s *Socket) SetSslConfiguration(c Configuration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	onDemand := s.config.AllowsOnDemandRoots()
 	c = c.Clone()
-	if !onDemand && !c.caSet { // Qt never re-enables on-demand loading
-		c.caSet = true
-	}
-	s.config = c
+	s.useConfigLocked(&c)
 }
 
+// useConfigLocked makes snap (a snapshot nobody modifies) the socket's
+// configuration, keeping Qt's rule that on-demand root loading, once off,
+// stays off.
+func (s *Socket) useConfigLocked(snap *Configuration) {
+	if !s.config.AllowsOnDemandRoots() && !snap.caSet {
+		c := *snap
+		c.caSet = true
+		snap = &c
+	}
+	s.config = snap
+}
+
+// withConfig changes a copy of the configuration and makes it current.
 func (s *Socket) withConfig(f func(*Configuration)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f(&s.config)
+	c := s.config.Clone()
+	f(&c)
+	s.config = &c
 }
 
 // Protocol returns the configured protocol.
@@ -749,7 +760,11 @@ func (s *Socket) startAndRun(server bool) error {
 }
 
 // startEncryption switches the mode and creates the backend session.
-func (s *Socket) startEncryption(server bool) error {
+func (s *Socket) startEncryption(server bool) error { return s.startEncryptionWith(server, nil) }
+
+// startEncryptionWith is startEncryption with the bytes already received
+// for TLS given directly (nil: those the plain reader buffered).
+func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 	s.mu.Lock()
 	if s.mode != UnencryptedMode {
 		s.mu.Unlock()
@@ -772,7 +787,10 @@ func (s *Socket) startEncryption(server bool) error {
 		return invalidUserData("Server-side QSslSocket does not support OCSP stapling")
 	}
 	s.stopPlainReaderLocked()
-	prefix := append([]byte(nil), s.rbuf[s.rpos:s.rend]...)
+	prefix := received
+	if prefix == nil && s.rend > s.rpos {
+		prefix = append([]byte(nil), s.rbuf[s.rpos:s.rend]...)
+	}
 	s.discardReadBufferLocked() // the plain reader has stopped
 	if server {
 		s.mode = SslServerMode
@@ -782,8 +800,8 @@ func (s *Socket) startEncryption(server bool) error {
 	mode := s.mode
 	s.encrypted = false
 	s.autoStart = true
-	cfg := s.config.Clone()
-	params := SessionParams{Server: server, Config: cfg, ServerName: s.sniNameLocked(), Hooks: s.ep}
+	cfg := s.config // a snapshot: the session and the endpoint share it
+	params := SessionParams{Server: server, Config: *cfg, ServerName: s.sniNameLocked(), Hooks: s.ep}
 	s.ep.begin(cfg, server, s.verifyNameLocked(), s.pauseMode, true)
 	raw := s.raw
 	s.mu.Unlock()
@@ -814,7 +832,7 @@ func (s *Socket) verifyNameLocked() string {
 }
 
 // sniNameLocked is Qt's SNI rule for this socket (see sniName).
-func (s *Socket) sniNameLocked() string { return sniName(s.config, s.verifyNameLocked()) }
+func (s *Socket) sniNameLocked() string { return sniName(*s.config, s.verifyNameLocked()) }
 
 // sniName is Qt's SNI rule: the peer verify name, else the host; no SNI
 // for IP literals, empty names or with SslOptionDisableServerNameIndication;
@@ -835,36 +853,79 @@ func sniName(cfg Configuration, name string) string {
 	return name
 }
 
-// runHandshake drives the handshake, then becomes the read loop.
+// runHandshake drives the handshake, then becomes the read loop if Qt's
+// buffered view is wanted.
 func (s *Socket) runHandshake() {
-	s.mu.Lock()
-	sess := s.sess
-	ctx, cancel := context.WithCancel(context.Background())
-	prev := s.cancel
-	s.cancel = func() {
-		if prev != nil {
-			prev()
-		}
-		cancel()
+	if sess, loop := s.handshake(time.Time{}); loop {
+		s.readLoop(sess, true)
 	}
+}
+
+// serveHandshake runs a server handshake on the calling goroutine (the
+// Server's): prefix holds the bytes the server already read, deadline
+// bounds the handshake (its expiry is Qt's SocketTimeoutError). It
+// returns nil once the socket is encrypted; the failure was reported
+// through events, as on any socket.
+func (s *Socket) serveHandshake(prefix []byte, deadline time.Time) error {
+	if err := s.startEncryptionWith(true, prefix); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.wg.Add(1) // as a handshake goroutine: a teardown elsewhere waits for it
+	s.mu.Unlock()
+	sess, loop := s.handshake(deadline)
+	if loop {
+		go func() {
+			defer s.wg.Done()
+			s.readLoop(sess, true)
+		}()
+	} else {
+		s.wg.Done()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.encrypted {
+		if err := s.lastErrorLocked(); err != nil {
+			return err
+		}
+		return net.ErrClosed
+	}
+	return nil
+}
+
+// handshake drives the handshake on the calling goroutine and reports
+// whether the caller should become the read loop. A teardown interrupts
+// it by closing the transport (no context: crypto/tls would start a
+// goroutine per handshake to watch one).
+func (s *Socket) handshake(deadline time.Time) (Stream, bool) {
+	s.mu.Lock()
+	sess, raw := s.sess, s.raw
 	s.awaitPlainReaderLocked()
 	aborted := s.aborted
 	s.mu.Unlock()
-	defer cancel()
 	if sess == nil || aborted {
-		return
+		return nil, false
 	}
-	err := sess.Handshake(ctx)
+	if !deadline.IsZero() {
+		_ = raw.SetDeadline(deadline)
+	}
+	err := sess.Handshake(context.Background())
 	s.emitEncryptedBytesWritten()
 	if err != nil {
+		if !deadline.IsZero() && isTimeout(err) {
+			err = errHandshakeTimeout
+		}
 		s.handshakeFailed(err)
-		return
+		return nil, false
+	}
+	if !deadline.IsZero() {
+		_ = raw.SetDeadline(time.Time{})
 	}
 	st := sess.State()
 	s.mu.Lock()
 	if s.aborted {
 		s.mu.Unlock()
-		return
+		return nil, false
 	}
 	s.sessState = st
 	s.ep.setPeerCertificates(st.PeerChain)
@@ -879,7 +940,7 @@ func (s *Socket) runHandshake() {
 	s.mu.Unlock()
 	if pend {
 		s.DisconnectFromHost()
-		return
+		return nil, false
 	}
 	s.mu.Lock()
 	if !s.loopWantedLocked() || s.aborted || s.readerUp || s.directReaders > 0 {
@@ -887,15 +948,19 @@ func (s *Socket) runHandshake() {
 			_ = s.raw.SetReadDeadline(s.readDL) // direct reads honour a deadline set earlier
 		}
 		s.mu.Unlock()
-		return // Read reads the session itself until someone needs Qt's view
+		return nil, false // Read reads the session itself until someone needs Qt's view
 	}
 	s.readerUp = true
 	if s.raw != nil {
 		_ = s.raw.SetReadDeadline(time.Time{}) // the loop never times out; Read's deadline is ours
 	}
 	s.mu.Unlock()
-	s.readLoop(sess, true)
+	return sess, true
 }
+
+// errHandshakeTimeout is the cause of a Server handshake that outlived its
+// timeout (QSslServer's SocketTimeoutError).
+var errHandshakeTimeout = fmt.Errorf("ssl: the handshake timed out: %w", os.ErrDeadlineExceeded)
 
 func (s *Socket) handshakeFailed(err error) {
 	s.mu.Lock()
@@ -914,6 +979,8 @@ func (s *Socket) handshakeFailed(err error) {
 		msg = ve.qtErrorString() // Qt's errorString: the first error's text
 	case errors.As(err, &fe):
 		msg = fe.msg
+	case err == errHandshakeTimeout:
+		kind, msg = SocketTimeoutError, "The handshake timed out"
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
 		// The peer closed during the handshake: Qt's RemoteHostClosedError.
 		kind, msg = RemoteHostClosedError, "The remote host closed the connection"
@@ -1103,6 +1170,19 @@ func (s *Socket) endTearing() {
 	s.mu.Unlock()
 }
 
+// unreadInput reports whether bytes wait unread on c, without reading or
+// blocking: the kernel's count (FIONREAD) on a socket — no timer, no
+// contention with a read in flight (Linux) — else a 50 µs read deadline probe.
+func unreadInput(c net.Conn) bool {
+	if n, ok := kernelUnread(c); ok {
+		return n > 0
+	}
+	var probe [512]byte
+	_ = c.SetReadDeadline(time.Now().Add(50 * time.Microsecond))
+	n, _ := c.Read(probe[:])
+	return n > 0
+}
+
 // Orderly close: after our last alert, half-close and read what the peer
 // still sends (bounded in time and bytes) before closing, so that unread
 // input does not make the kernel answer with a reset that destroys the
@@ -1124,9 +1204,7 @@ func closeOrderly(c net.Conn, always bool) {
 		return
 	}
 	if !always {
-		var probe [512]byte
-		_ = c.SetReadDeadline(time.Now().Add(50 * time.Microsecond))
-		if n, _ := c.Read(probe[:]); n == 0 {
+		if !unreadInput(c) {
 			c.Close() // nothing unread: a FIN, no reset
 			return
 		}

@@ -64,6 +64,9 @@ type pumpStream struct {
 	sendMu sync.Mutex
 	obuf   []byte // scratch for output; guarded by sendMu
 	unsent []byte // output a timed-out write left; sent first; guarded by sendMu
+	// sendAgain: a reader left output for whoever holds sendMu (it must
+	// not wait behind a writer blocked on a full connection).
+	sendAgain atomic.Bool
 
 	// Snapshots for the any-goroutine accessors.
 	inBuffered  atomic.Int64
@@ -101,7 +104,34 @@ func (p *pumpStream) call(fn func(EngineCore)) {
 // send moves the engine's pending output to the connection.
 func (p *pumpStream) send() error {
 	p.sendMu.Lock()
-	defer p.sendMu.Unlock()
+	err := p.sendLocked()
+	p.sendMu.Unlock()
+	if err == nil && p.sendAgain.Load() {
+		return p.trySend()
+	}
+	return err
+}
+
+// trySend sends the pending output unless another goroutine is sending,
+// which then sends it too (a reader must not wait behind a writer whose
+// peer waits for this reader: both would block for good).
+func (p *pumpStream) trySend() error {
+	for {
+		p.sendAgain.Store(true)
+		if !p.sendMu.TryLock() {
+			return nil // the holder checks sendAgain after unlocking
+		}
+		p.sendAgain.Store(false)
+		err := p.sendLocked()
+		p.sendMu.Unlock()
+		if err != nil || !p.sendAgain.Load() {
+			return err
+		}
+	}
+}
+
+// sendLocked moves the engine's pending output to the connection. Called with sendMu.
+func (p *pumpStream) sendLocked() error {
 	if len(p.unsent) > 0 {
 		if err := p.writeOut(p.unsent); err != nil {
 			return err
@@ -193,7 +223,7 @@ func (p *pumpStream) Read(b []byte) (int, error) {
 		var err error
 		p.call(func(c EngineCore) { n, err = c.Read(b) })
 		if p.outBuffered.Load() > 0 {
-			if serr := p.send(); serr != nil && !isTimeout(serr) && err == nil && n == 0 {
+			if serr := p.trySend(); serr != nil && !isTimeout(serr) && err == nil && n == 0 {
 				return 0, serr
 			}
 		}

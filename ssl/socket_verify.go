@@ -19,8 +19,10 @@ func (s *Socket) storeTicket(ticket []byte, lifetimeHint int) bool {
 	if s.config.TestSslOption(SslOptionDisableSessionPersistence) {
 		return false
 	}
-	s.config.sessionTicket = append([]byte(nil), ticket...)
-	s.config.ticketLifetimeHint, s.config.ticketHintSet = lifetimeHint, lifetimeHint >= 0
+	c := *s.config // copy on write: the snapshot may be shared
+	c.sessionTicket = append([]byte(nil), ticket...)
+	c.ticketLifetimeHint, c.ticketHintSet = lifetimeHint, lifetimeHint >= 0
+	s.config = &c
 	return s.encrypted
 }
 

@@ -389,6 +389,12 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 		}
 		t.Stop()
 	}
+	if sock.State() != ssl.ConnectedState {
+		// Ended already (perhaps by the server's alert): its events may
+		// still be on their way; they are all delivered once the wait for
+		// the disconnect returns.
+		sock.WaitForDisconnected(2 * time.Second)
+	}
 	if o.send != "" {
 		rep.Received = exchange(sock, sendEscapes.Replace(o.send), 2*time.Second)
 	}
