@@ -116,7 +116,9 @@ func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 	if len(cfg.PreSharedKeyIdentityHint()) > 0 {
 		return nil, fmt.Errorf("%w: PSK", ErrUnsupported)
 	}
-	tc.VerifyConnection = sh.verifyConnection
+	if sh != nil {
+		tc.VerifyConnection = sh.verifyConnection
+	}
 	tc.SessionTicketsDisabled = cfg.TestSslOption(SslOptionDisableSessionTickets)
 	if p.Server {
 		tc.SetSessionTicketKeys(ticketKeys())
@@ -145,28 +147,64 @@ func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 			tc.ClientAuth = tls.RequestClientCert
 		}
 		if protos := tc.NextProtos; len(protos) > 0 {
-			base := tc
-			tc = tc.Clone()
-			tc.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
-				c := base.Clone()
-				for _, p := range hello.SupportedProtos { // the client's preference wins, as in Qt on OpenSSL
-					if slices.Contains(protos, p) {
-						c.NextProtos = []string{p}
-						return c, nil
-					}
-				}
-				// No overlap: crypto/tls ends the handshake with
-				// no_application_protocol, as RFC 7301 asks (Qt's server
-				// answers with a protocol the client never offered).
-				sh.alpnNoOverlap.Store(len(hello.SupportedProtos) > 0)
-				return c, nil
-			}
+			tc = alpnByClientPreference(tc, protos, sh)
 		}
 	} else {
 		tc.InsecureSkipVerify = true // our verifier runs in VerifyConnection
 		tc.ServerName = p.ServerName
 	}
 	return tc, nil
+}
+
+// alpnByClientPreference makes base choose, of the protocols it offers,
+// the one the client prefers, as Qt on OpenSSL does (crypto/tls prefers
+// the server's order). Per connection (sh set) the configuration for the
+// chosen protocol is made when the ClientHello comes; shared (sh nil) one
+// is made per protocol now, and "no overlap" is noted on the transport.
+func alpnByClientPreference(base *tls.Config, protos []string, sh *goShared) *tls.Config {
+	var perProto map[string]*tls.Config
+	if sh == nil {
+		perProto = make(map[string]*tls.Config, len(protos))
+		for _, p := range protos {
+			c := base.Clone()
+			c.NextProtos = []string{p}
+			perProto[p] = c
+		}
+	}
+	tc := base.Clone()
+	tc.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		for _, p := range hello.SupportedProtos { // the client's order
+			if !slices.Contains(protos, p) {
+				continue
+			}
+			if perProto != nil {
+				return perProto[p], nil
+			}
+			c := base.Clone()
+			c.NextProtos = []string{p}
+			return c, nil
+		}
+		// No overlap: crypto/tls ends the handshake with
+		// no_application_protocol, as RFC 7301 asks (Qt's server answers
+		// with a protocol the client never offered).
+		noOverlap := len(hello.SupportedProtos) > 0
+		if sh != nil {
+			sh.alpnNoOverlap.Store(noOverlap)
+		} else if tr, ok := hello.Conn.(*goTransport); ok {
+			tr.alpnNoOverlap.Store(noOverlap)
+		}
+		return nil, nil // the configuration as it is
+	}
+	return tc
+}
+
+// goServerConfig is the go backend's server configuration shared by every
+// connection of a snapshot (no per-connection verification callback: the
+// peer is verified after the handshake, see goStream.verifyAfter). It is
+// made once.
+func (cp *configPrep) goServerConfig(p SessionParams) (*tls.Config, error) {
+	cp.goServerOnce.Do(func() { cp.goServer, cp.goServerErr = goTLSConfig(p, nil) })
+	return cp.goServer, cp.goServerErr
 }
 
 // goCertificate builds crypto/tls's certificate from a chain and its key.

@@ -20,11 +20,22 @@ type goStream struct {
 	conn   *tls.Conn
 	tr     *goTransport
 	shared *goShared
+	// verifyAfter: the peer is verified once crypto/tls's handshake is
+	// done (see endpoint.verificationCanWait); tc is then shared.
+	verifyAfter bool
 }
 
 func (goBackend) NewStream(transport net.Conn, p SessionParams) (Stream, error) {
 	sh := &goShared{hooks: p.Hooks}
-	tc, err := goTLSConfig(p, sh)
+	var tc *tls.Config
+	var err error
+	ep, _ := p.Hooks.(*endpoint)
+	verifyAfter := p.Server && p.Config.prep != nil && ep != nil && ep.verificationCanWait()
+	if verifyAfter {
+		tc, err = p.Config.prep.goServerConfig(p)
+	} else {
+		tc, err = goTLSConfig(p, sh)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +44,7 @@ func (goBackend) NewStream(transport net.Conn, p SessionParams) (Stream, error) 
 	if !p.Server {
 		tr.sniff = &keySniffer{}
 	}
-	s := &goStream{tr: tr, shared: sh}
+	s := &goStream{tr: tr, shared: sh, verifyAfter: verifyAfter}
 	if p.Server {
 		s.conn = tls.Server(tr, tc)
 	} else {
@@ -49,6 +60,15 @@ func (s *goStream) Handshake(ctx context.Context) error {
 		s.tr.sniff.raw, s.tr.sniff.hs = nil, nil
 	}
 	s.tr.readMu.Unlock()
+	if s.tr.alpnNoOverlap.Load() {
+		s.shared.alpnNoOverlap.Store(true) // seen by the shared configuration's ALPN choice
+	}
+	if err == nil && s.verifyAfter {
+		if err = s.shared.verifyConnection(s.conn.ConnectionState()); err != nil {
+			s.shared.setFatal(err) // a handler ended it: no alert was sent, none will be
+			return err
+		}
+	}
 	if err != nil {
 		s.shared.handshakeFailed(err)
 		if s.tr.eof.Load() && isEOFError(err) {
@@ -138,11 +158,12 @@ type goTransport struct {
 
 	// Owned by the reading goroutine (crypto/tls's c.in lock); readMu
 	// guards sniff against State.
-	readMu    sync.Mutex
-	prefix    []byte
-	sniff     *keySniffer // client side: finds the server's ephemeral key
-	prefixLen atomic.Int64
-	eof       atomic.Bool // the TCP stream ended
+	readMu        sync.Mutex
+	alpnNoOverlap atomic.Bool // a shared server configuration found no common protocol
+	prefix        []byte
+	sniff         *keySniffer // client side: finds the server's ephemeral key
+	prefixLen     atomic.Int64
+	eof           atomic.Bool // the TCP stream ended
 
 	// Owned by the writing goroutine (crypto/tls's c.out lock, and the
 	// Stream contract's one writer at a time).

@@ -39,11 +39,16 @@ func ourServer(b *testing.B, p *testPKI, m backendMode) benchServer {
 
 func rawServer(b *testing.B, p *testPKI) benchServer {
 	cert := tls.Certificate{Certificate: [][]byte{p.server.Cert.Raw}, PrivateKey: p.server.Key}
+	return rawServerConfig(b, &tls.Config{Certificates: []tls.Certificate{cert}})
+}
+
+// rawServerConfig is a tls.NewListener server with cfg.
+func rawServerConfig(b *testing.B, cfg *tls.Config) benchServer {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	tl := tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert}})
+	tl := tls.NewListener(l, cfg)
 	// As Server does: accept and shake hands concurrently, hand out the result.
 	ready := make(chan net.Conn, 64)
 	go func() {
@@ -78,6 +83,17 @@ func serverVariants(b *testing.B, p *testPKI) map[string]func() benchServer {
 		"sslsocket-server-engine": func() benchServer { return ourServer(b, p, backendMode{backend: "go", engine: true}) },
 		"crypto-tls-server":       func() benchServer { return rawServer(b, p) },
 	}
+}
+
+// round makes one full connection with a server byte read (so that a
+// TLS 1.3 ticket reaches cfg's cache), then closes it.
+func (srv benchServer) round(b *testing.B, cfg *tls.Config) {
+	c := dialRaw(b, srv.addr, cfg)
+	s := srv.accept()
+	s.Write([]byte{1})
+	c.Read(make([]byte, 1))
+	c.Close()
+	s.Close()
 }
 
 func benchClientConfig(p *testPKI) *tls.Config {

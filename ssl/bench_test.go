@@ -44,6 +44,22 @@ func rawTLSPair(b *testing.B, p *testPKI) (*tls.Conn, *tls.Conn) {
 	return cc, sc
 }
 
+// rawPairWith is a crypto/tls client and server over loopback TCP with
+// the given configurations, handshake completed.
+func rawPairWith(b *testing.B, scfg, ccfg *tls.Config) (*tls.Conn, *tls.Conn) {
+	cli, srv := tcpPairB(b)
+	sc, cc := tls.Server(srv, scfg), tls.Client(cli, ccfg)
+	done := make(chan error, 1)
+	go func() { done <- sc.Handshake() }()
+	if err := cc.Handshake(); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	return cc, sc
+}
+
 func tcpPairB(b *testing.B) (net.Conn, net.Conn) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -199,17 +215,7 @@ func BenchmarkResumedHandshake(b *testing.B) {
 		pool.AddCert(p.root.Cert)
 		scfg := &tls.Config{Certificates: []tls.Certificate{cert}}
 		ccfg := &tls.Config{RootCAs: pool, ServerName: "localhost", ClientSessionCache: tls.NewLRUClientSessionCache(1)}
-		pair := func() (*tls.Conn, *tls.Conn) {
-			cli, srv := tcpPairB(b)
-			sc, cc := tls.Server(srv, scfg), tls.Client(cli, ccfg)
-			done := make(chan error, 1)
-			go func() { done <- sc.Handshake() }()
-			if err := cc.Handshake(); err != nil {
-				b.Fatal(err)
-			}
-			<-done
-			return cc, sc
-		}
+		pair := func() (*tls.Conn, *tls.Conn) { return rawPairWith(b, scfg, ccfg) }
 		c, s := pair()
 		go s.Write([]byte("x")) // the client reads the ticket with it
 		c.Read(make([]byte, 1))

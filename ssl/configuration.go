@@ -1,6 +1,7 @@
 package ssl
 
 import (
+	"crypto/tls"
 	"io"
 	"slices"
 	"sync"
@@ -47,6 +48,18 @@ type Configuration struct {
 	peerCertificateChain   []Certificate
 	ephemeralServerKey     Key
 	keyLogWriter           io.Writer // SetKeyLogWriter (keylog.go)
+
+	// prep holds what a backend derived from this configuration once for
+	// all the sockets sharing it (a Server's snapshot): set only on such
+	// snapshots, dropped by Clone and by every internal edit.
+	prep *configPrep
+}
+
+// configPrep is the backends' per-snapshot cache.
+type configPrep struct {
+	goServerOnce sync.Once
+	goServer     *tls.Config // the go backend's shared server configuration (backend_go.go)
+	goServerErr  error
 }
 
 var (
@@ -61,6 +74,7 @@ func newDefaultConfiguration() *Configuration {
 // cloneSnapshot returns a deep copy of c to be shared and never modified.
 func cloneSnapshot(c Configuration) *Configuration {
 	c = c.Clone()
+	c.prep = &configPrep{}
 	return &c
 }
 
@@ -139,6 +153,7 @@ func AddDefaultCaCertificatesFromPath(path string, format EncodingFormat, syntax
 
 // Clone returns a deep copy.
 func (c Configuration) Clone() Configuration {
+	c.prep = nil
 	c.caCertificates = slices.Clone(c.caCertificates)
 	c.localChain = slices.Clone(c.localChain)
 	c.ciphers = slices.Clone(c.ciphers)

@@ -120,6 +120,26 @@ func (e *endpoint) begin(cfg *Configuration, server bool, host string, pause Pau
 	e.aborted = false
 }
 
+// verificationCanWait reports whether this handshake's verification may
+// run after the TLS handshake instead of inside it: a server whose policy
+// never refuses (QueryPeer, VerifyNone: Qt's "errors never abort"), that
+// does not interrupt on errors, and whose verification events nobody
+// listens to — so that nothing observable depends on when it runs. The go
+// backend then shares one crypto/tls configuration among a Server's
+// connections.
+func (e *endpoint) verificationCanWait() bool {
+	e.mu.Lock()
+	cfg, server := e.cfg, e.server
+	e.mu.Unlock()
+	if !server || cfg == nil || cfg.HandshakeMustInterruptOnError() {
+		return false
+	}
+	if mode := cfg.PeerVerifyMode(); mode == VerifyPeer {
+		return false
+	}
+	return e.ev.sslErrors.empty() && e.ev.peerVerifyError.empty() && e.ev.handshakeInterruptedOnError.empty()
+}
+
 // setPauseMode changes where the handshake pauses.
 func (e *endpoint) setPauseMode(m PauseMode) {
 	e.mu.Lock()

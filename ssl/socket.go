@@ -262,7 +262,7 @@ func (s *Socket) SetSslConfiguration(c Configuration) {
 func (s *Socket) useConfigLocked(snap *Configuration) {
 	if !s.config.AllowsOnDemandRoots() && !snap.caSet {
 		c := *snap
-		c.caSet = true
+		c.caSet, c.prep = true, nil
 		snap = &c
 	}
 	s.config = snap

@@ -20,6 +20,7 @@ func (s *Socket) storeTicket(ticket []byte, lifetimeHint int) bool {
 		return false
 	}
 	c := *s.config // copy on write: the snapshot may be shared
+	c.prep = nil
 	c.sessionTicket = append([]byte(nil), ticket...)
 	c.ticketLifetimeHint, c.ticketHintSet = lifetimeHint, lifetimeHint >= 0
 	s.config = &c

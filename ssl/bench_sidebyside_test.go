@@ -1,0 +1,142 @@
+package ssl
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"testing"
+	"time"
+)
+
+// Side-by-side benchmarks: ours and raw crypto/tls alternate within one
+// loop (one operation each per round, the order swapped every round), so
+// that a shared, noisy machine slows both alike. Each reports both times
+// per operation and "speed-vs-raw" = raw time ÷ our time (1.0 = as fast
+// as crypto/tls; the DESIGN.md §4 targets are written in this ratio).
+
+// sideBySide runs ours and raw b.N times each, interleaved.
+func sideBySide(b *testing.B, ours, raw func()) {
+	b.Helper()
+	var tOurs, tRaw time.Duration
+	timed := func(f func(), into *time.Duration) {
+		t0 := time.Now()
+		f()
+		*into += time.Since(t0)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%2 == 0 {
+			timed(ours, &tOurs)
+			timed(raw, &tRaw)
+		} else {
+			timed(raw, &tRaw)
+			timed(ours, &tOurs)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(tOurs.Nanoseconds())/float64(b.N), "ours-ns/op")
+	b.ReportMetric(float64(tRaw.Nanoseconds())/float64(b.N), "raw-ns/op")
+	b.ReportMetric(float64(tRaw)/float64(tOurs), "speed-vs-raw")
+}
+
+// rawServerWith is rawServer with the server's client-authentication
+// setting (Qt's default server, AutoVerifyPeer, asks for a certificate:
+// tls.RequestClientCert is the same work on the wire).
+func rawServerWith(b *testing.B, p *testPKI, auth tls.ClientAuthType) benchServer {
+	return rawServerConfig(b, &tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{p.server.Cert.Raw}, PrivateKey: p.server.Key}},
+		ClientAuth:   auth,
+	})
+}
+
+// serverRound is one client connection through srv: dial, accept, (for a
+// resumption, a byte from the server so the client takes the next
+// ticket), close both ends.
+func serverRound(b *testing.B, srv benchServer, cfg *tls.Config, resume bool) {
+	c := dialRaw(b, srv.addr, cfg)
+	s := srv.accept()
+	if resume {
+		if !c.ConnectionState().DidResume {
+			b.Fatal("not resumed")
+		}
+		s.Write([]byte{1})
+		c.Read(make([]byte, 1))
+	}
+	c.Close()
+	s.Close()
+}
+
+func BenchmarkSideBySide(b *testing.B) {
+	p := benchPKI(b)
+	for _, bc := range []struct {
+		name   string
+		resume bool
+		auth   tls.ClientAuthType
+	}{
+		{"server-handshake", false, tls.RequestClientCert},
+		{"server-handshake-vs-raw-default", false, tls.NoClientCert},
+		{"server-resumed", true, tls.RequestClientCert},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ours, raw := ourServer(b, p, backendMode{}), rawServerWith(b, p, bc.auth)
+			defer ours.close()
+			defer raw.close()
+			ocfg, rcfg := benchClientConfig(p), benchClientConfig(p)
+			if !bc.resume {
+				ocfg.ClientSessionCache, rcfg.ClientSessionCache = nil, nil
+			} else { // a first full handshake each, for a ticket
+				ours.round(b, ocfg)
+				raw.round(b, rcfg)
+			}
+			b.ReportAllocs()
+			sideBySide(b, func() { serverRound(b, ours, ocfg, bc.resume) }, func() { serverRound(b, raw, rcfg, bc.resume) })
+		})
+	}
+	b.Run("pair-handshake", func(b *testing.B) {
+		sideBySide(b, func() {
+			c, s := ourPair(b, p)
+			c.Abort()
+			s.Abort()
+		}, func() {
+			c, s := rawTLSPair(b, p)
+			c.Close()
+			s.Close()
+		})
+	})
+	b.Run("pair-resumed", func(b *testing.B) {
+		ccfg := p.clientConfig()
+		ccfg.SetSslOption(SslOptionDisableSessionPersistence, false)
+		c, s := pairWith(b, p, ccfg)
+		c.WaitForReadyRead(200 * time.Millisecond) // the ticket
+		ticket := c.SslConfiguration().SessionTicket()
+		c.Abort()
+		s.Abort()
+		if len(ticket) == 0 {
+			b.Fatal("no ticket")
+		}
+		ccfg.SetSessionTicket(ticket)
+		pool := x509.NewCertPool()
+		pool.AddCert(p.root.Cert)
+		scfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{p.server.Cert.Raw}, PrivateKey: p.server.Key}}}
+		rcfg := &tls.Config{RootCAs: pool, ServerName: "localhost", ClientSessionCache: tls.NewLRUClientSessionCache(1)}
+		rc, rs := rawPairWith(b, scfg, rcfg)
+		go rs.Write([]byte("x")) // the client reads the ticket with it
+		rc.Read(make([]byte, 1))
+		rc.Close()
+		rs.Close()
+		sideBySide(b, func() {
+			c, s := pairWith(b, p, ccfg)
+			if !c.IsSessionResumed() {
+				b.Fatal("not resumed")
+			}
+			c.Abort()
+			s.Abort()
+		}, func() {
+			c, s := rawPairWith(b, scfg, rcfg)
+			if !c.ConnectionState().DidResume {
+				b.Fatal("not resumed")
+			}
+			c.Close()
+			s.Close()
+		})
+	})
+}
