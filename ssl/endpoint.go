@@ -21,21 +21,22 @@ type endpoint struct {
 
 	// Parameters of the handshake under way, set by begin. Guarded by mu.
 	cfg          *Configuration // a snapshot shared with the owner; never modified
-	server       bool
-	host         string // the name the peer's certificate must match
+	host         string         // the name the peer's certificate must match
 	pauseMode    PauseMode
+	server       bool
 	blockOnPause bool // Socket: a pause blocks the hook; Engine: ErrWantRetryVerify
 
-	// Policy state. Guarded by mu.
-	ignoreAll      bool    // IgnoreSslErrors(): reset by a new connection (Qt's init)
+	// Policy state. Guarded by mu. (The flags sit next to the ones above:
+	// one word for all.)
+	ignoreAll      bool // IgnoreSslErrors(): reset by a new connection (Qt's init)
+	pending        bool // errors reported, decision awaited (pause)
+	paused         bool // PauseOnSslErrors: waiting for Resume
+	continueInterr bool
+	aborted        bool    // the owner ended the connection: stop deciding
 	ignoreList     []Error // IgnoreSslErrorList: survives reconnection
 	sslErrors      []Error // the current handshake's errors
-	pending        bool    // errors reported, decision awaited (pause)
-	paused         bool    // PauseOnSslErrors: waiting for Resume
-	continueInterr bool
 	peerChain      []Certificate
 	ocspResponses  []OcspResponse
-	aborted        bool // the owner ended the connection: stop deciding
 	failure        error
 
 	// Events the backend raises while its caller holds a lock (a write

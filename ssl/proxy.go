@@ -101,14 +101,17 @@ func ApplicationProxy() Proxy {
 func (s *Socket) Proxy() Proxy {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.proxy
+	if s.proxy == nil {
+		return Proxy{} // DefaultProxy
+	}
+	return *s.proxy
 }
 
 // SetProxy sets the proxy for the next connection.
 func (s *Socket) SetProxy(p Proxy) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.proxy = p
+	s.proxy = &p
 }
 
 // proxyError is a failure to get through a proxy, with Qt's error kind.

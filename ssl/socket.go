@@ -34,7 +34,7 @@ type Socket struct {
 
 	config         *Configuration // a snapshot, never modified in place: changes replace it (shared with the endpoint, the Server, the default)
 	peerVerifyName string
-	proxy          Proxy
+	proxy          *Proxy // nil: DefaultProxy (most sockets never set one)
 	pauseMode      PauseMode
 	readBufferSize int64
 
@@ -618,7 +618,10 @@ func (s *Socket) waitGoroutinesLocked() {
 func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 	defer s.wg.Done()
 	s.mu.Lock()
-	px := s.proxy
+	var px Proxy // DefaultProxy unless set
+	if s.proxy != nil {
+		px = *s.proxy
+	}
 	s.mu.Unlock()
 	if px.Type == DefaultProxy {
 		px = ApplicationProxy()
@@ -801,7 +804,10 @@ func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 	s.encrypted = false
 	s.autoStart = true
 	cfg := s.config // a snapshot: the session and the endpoint share it
-	params := SessionParams{Server: server, Config: *cfg, ServerName: s.sniNameLocked(), Hooks: s.ep}
+	params := SessionParams{Server: server, Config: *cfg, Hooks: s.ep}
+	if !server {
+		params.ServerName = s.sniNameLocked()
+	}
 	s.ep.begin(cfg, server, s.verifyNameLocked(), s.pauseMode, true)
 	raw := s.raw
 	s.mu.Unlock()
