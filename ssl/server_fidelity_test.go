@@ -7,8 +7,11 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/sslsocket/sslsocket/internal/pki"
 )
 
 // TestServerHandshakePhaseOnly: QSslServer forwards handshake-phase events
@@ -167,6 +170,63 @@ func TestAcceptedFactsAfterQuickClose(t *testing.T) {
 		}
 		if s.PeerAddress() != "" || s.SessionProtocol() != UnknownProtocol {
 			t.Errorf("Qt's accessors after the close: %q %v", s.PeerAddress(), s.SessionProtocol())
+		}
+	})
+}
+
+// TestServerQueryPeerVerificationAfterHandshake: a QueryPeer server (Qt's
+// default) whose application does not listen to verification events
+// verifies the client's chain after crypto/tls's handshake, on a
+// configuration shared by its connections; one that listens verifies
+// inside it. Both accept the untrusted client certificate and report the
+// same errors, peer chain and events.
+func TestServerQueryPeerVerificationAfterHandshake(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		stranger := pki.MustSelfSigned(pki.Spec{CommonName: "stranger", DNSNames: []string{"stranger"}})
+		results := map[bool][]string{}
+		for _, listen := range []bool{false, true} {
+			srv := newTestServer(t, p.serverConfig(p.server))
+			var seen []Error
+			if listen {
+				srv.OnSslErrors(func(_ *Socket, errs []Error) { seen = append(seen, errs...) })
+			}
+			for i := 0; i < 2; i++ { // the second connection uses the shared configuration again
+				cfg := p.clientConfig()
+				cfg.SetLocalCertificate(certOf(stranger))
+				cfg.SetPrivateKey(NewKey(stranger.Key))
+				c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), &cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				conn, err := srv.Accept()
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := conn.(*Socket)
+				var got []string
+				for _, e := range s.SslHandshakeErrors() {
+					got = append(got, e.Code.String())
+				}
+				if !s.IsEncrypted() || !s.PeerCertificate().Equal(certOf(stranger)) || len(got) == 0 {
+					t.Errorf("listen=%v: encrypted %v, peer %v, errors %v", listen, s.IsEncrypted(), s.PeerCertificate().SubjectDisplayName(), got)
+				}
+				if m.backend == "go" && !m.engine {
+					if gs, ok := s.sess.(*goStream); !ok || gs.verifyAfter == listen {
+						t.Errorf("listen=%v: a go stream %v verifying after the handshake", listen, ok)
+					}
+				}
+				results[listen] = got
+				c.Close()
+				s.Close()
+			}
+			if listen && len(seen) != 2*len(results[true]) {
+				t.Errorf("server sslErrors seen %d times for %d errors per connection", len(seen), len(results[true]))
+			}
+		}
+		if strings.Join(results[false], ",") != strings.Join(results[true], ",") {
+			t.Errorf("errors differ: after the handshake %v, inside it %v", results[false], results[true])
 		}
 	})
 }
