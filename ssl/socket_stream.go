@@ -55,14 +55,12 @@ type pumpStream struct {
 	hooks  holder      // holds the hooks' events while mu is held (may be nil)
 
 	// readMu serialises readers (Handshake, then Read: a Socket lets
-	// several goroutines Read at once); it owns rbuf.
+	// several goroutines Read at once).
 	readMu sync.Mutex
-	rbuf   []byte
 
 	// sendMu serialises taking output and writing it, so records leave in
 	// the order the engine produced them whichever goroutine sends.
 	sendMu sync.Mutex
-	obuf   []byte // scratch for output; guarded by sendMu
 	unsent []byte // output a timed-out write left; sent first; guarded by sendMu
 	// sendAgain: a reader left output for whoever holds sendMu (it must
 	// not wait behind a writer blocked on a full connection).
@@ -75,8 +73,18 @@ type pumpStream struct {
 	written     atomic.Int64
 }
 
+// pumpBufSize is one TLS record's worth: what a pumped stream reads from
+// the connection, or takes from the engine, at a time.
+const pumpBufSize = 16 << 10
+
+// pumpBufs lends pumped streams their I/O buffers for the length of one
+// read or send, so that an idle connection holds none (thousands of idle
+// connections on the openssl backend). A pool of scratch memory: no state
+// that any behaviour depends on.
+var pumpBufs = sync.Pool{New: func() any { return new([pumpBufSize]byte) }}
+
 func newPumpStream(core EngineCore, conn net.Conn, received []byte, h holder) *pumpStream {
-	p := &pumpStream{conn: conn, core: core, hooks: h, rbuf: make([]byte, 16<<10), obuf: make([]byte, 16<<10)}
+	p := &pumpStream{conn: conn, core: core, hooks: h}
 	if len(received) > 0 {
 		core.Feed(received)
 		p.inBuffered.Store(int64(len(received)))
@@ -139,13 +147,15 @@ func (p *pumpStream) sendLocked() error {
 		p.unsent = p.unsent[:0]
 		p.unsentLen.Store(0)
 	}
+	buf := pumpBufs.Get().(*[pumpBufSize]byte)
+	defer pumpBufs.Put(buf)
 	for {
 		var n int
-		p.call(func(c EngineCore) { n = c.TakeOutput(p.obuf) })
+		p.call(func(c EngineCore) { n = c.TakeOutput(buf[:]) })
 		if n == 0 {
 			return nil
 		}
-		if err := p.writeOut(p.obuf[:n]); err != nil {
+		if err := p.writeOut(buf[:n]); err != nil {
 			return err
 		}
 	}
@@ -168,9 +178,11 @@ func (p *pumpStream) writeOut(b []byte) error {
 
 // fill reads once from the connection into the engine.
 func (p *pumpStream) fill() error {
-	n, err := p.conn.Read(p.rbuf)
+	buf := pumpBufs.Get().(*[pumpBufSize]byte)
+	defer pumpBufs.Put(buf)
+	n, err := p.conn.Read(buf[:])
 	if n > 0 {
-		p.call(func(c EngineCore) { c.Feed(p.rbuf[:n]) })
+		p.call(func(c EngineCore) { c.Feed(buf[:n]) })
 	}
 	if err == io.EOF {
 		p.call(func(c EngineCore) { c.FeedEOF() })
