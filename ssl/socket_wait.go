@@ -231,9 +231,14 @@ func (s *Socket) WaitForBytesWritten(timeout time.Duration) bool {
 }
 
 // WaitForDisconnected reports whether the socket disconnected within
-// timeout; false at once for an unconnected socket, as in Qt.
+// timeout; false at once for an unconnected socket, as in Qt — unless its
+// disconnect is still delivering events (stateChanged, disconnected) on
+// another goroutine: then it returns true once they were delivered.
 func (s *Socket) WaitForDisconnected(timeout time.Duration) bool {
-	if s.State() == UnconnectedState {
+	s.mu.Lock()
+	idle := s.state == UnconnectedState && !s.tearing // a disconnect still delivering its events is waited for
+	s.mu.Unlock()
+	if idle {
 		return false
 	}
 	ctx, cancel := waitCtx(timeout)
