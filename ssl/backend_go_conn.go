@@ -15,7 +15,8 @@ import (
 // connection, through goTransport, which holds every workaround crypto/tls
 // needs to behave as the Stream contract says.
 
-// goStream is a tls.Conn over a goTransport.
+// goStream is a tls.Conn over a goTransport. The transport and the shared
+// state live in the same allocation (tr and shared point into it).
 type goStream struct {
 	conn   *tls.Conn
 	tr     *goTransport
@@ -23,10 +24,16 @@ type goStream struct {
 	// verifyAfter: the peer is verified once crypto/tls's handshake is
 	// done (see endpoint.verificationCanWait); tc is then shared.
 	verifyAfter bool
+
+	trStore     goTransport
+	sharedStore goShared
 }
 
 func (goBackend) NewStream(transport net.Conn, p SessionParams) (Stream, error) {
-	sh := &goShared{hooks: p.Hooks}
+	s := new(goStream)
+	s.tr, s.shared = &s.trStore, &s.sharedStore
+	sh := s.shared
+	sh.hooks = p.Hooks
 	var tc *tls.Config
 	var err error
 	ep, _ := p.Hooks.(*endpoint)
@@ -39,12 +46,13 @@ func (goBackend) NewStream(transport net.Conn, p SessionParams) (Stream, error) 
 	if err != nil {
 		return nil, err
 	}
-	tr := &goTransport{Conn: transport, prefix: p.Received}
+	tr := s.tr
+	tr.Conn, tr.prefix = transport, p.Received
 	tr.prefixLen.Store(int64(len(p.Received)))
 	if !p.Server {
 		tr.sniff = &keySniffer{}
 	}
-	s := &goStream{tr: tr, shared: sh, verifyAfter: verifyAfter}
+	s.verifyAfter = verifyAfter
 	if p.Server {
 		s.conn = tls.Server(tr, tc)
 	} else {

@@ -12,8 +12,6 @@ import (
 // raise. It implements SessionHooks. It holds no I/O object and never
 // emits while holding its lock.
 type endpoint struct {
-	disp  *dispatcher // the owner's: handlers run one at a time
-	ev    *events
 	owner endpointOwner
 
 	mu   sync.Mutex
@@ -96,12 +94,22 @@ type endpointOwner interface {
 	// storeTicket keeps a new session ticket; it reports whether
 	// newSessionTicketReceived is due (Qt signals post-handshake tickets only).
 	storeTicket(ticket []byte, lifetimeHint int) bool
+	// hub is the owner's subscribers and dispatcher (handlers run one at
+	// a time), nil while a socket has none.
+	hub() *eventHub
 }
 
-func newEndpoint(disp *dispatcher, ev *events, owner endpointOwner) *endpoint {
-	e := &endpoint{disp: disp, ev: ev, owner: owner}
-	e.cond.L = &e.mu
+func newEndpoint(owner endpointOwner) *endpoint {
+	e := new(endpoint)
+	e.init(owner)
 	return e
+}
+
+// init prepares an endpoint held inside its owner (a Socket: one
+// allocation for both).
+func (e *endpoint) init(owner endpointOwner) {
+	e.owner = owner
+	e.cond.L = &e.mu
 }
 
 // reset forgets the previous connection, as Qt's init() does:
@@ -138,7 +146,8 @@ func (e *endpoint) verificationCanWait() bool {
 	if mode := cfg.PeerVerifyMode(); mode == VerifyPeer {
 		return false
 	}
-	return e.ev.sslErrors.empty() && e.ev.peerVerifyError.empty() && e.ev.handshakeInterruptedOnError.empty()
+	h := e.owner.hub()
+	return h == nil || h.ev.sslErrors.empty() && h.ev.peerVerifyError.empty() && h.ev.handshakeInterruptedOnError.empty()
 }
 
 // setPauseMode changes where the handshake pauses.
@@ -227,7 +236,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 	if cfg.HandshakeMustInterruptOnError() {
 		for _, er := range peerVerifyErrorOrder(errs) {
 			if !fromVerifyCallback(er) { // Qt's own checks: emitted, never interrupting
-				send1(e.disp, &e.ev.peerVerifyError, er)
+				e.send(func(h *eventHub) { send1(&h.disp, &h.ev.peerVerifyError, er) })
 				if !e.open() {
 					return e.fail(errAbortedByHandler)
 				}
@@ -236,7 +245,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 			e.mu.Lock()
 			e.continueInterr = false
 			e.mu.Unlock()
-			send1(e.disp, &e.ev.handshakeInterruptedOnError, er)
+			e.send(func(h *eventHub) { send1(&h.disp, &h.ev.handshakeInterruptedOnError, er) })
 			e.mu.Lock()
 			cont := e.continueInterr
 			e.mu.Unlock()
@@ -246,7 +255,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 		}
 	} else {
 		for _, er := range peerVerifyErrorOrder(errs) {
-			send1(e.disp, &e.ev.peerVerifyError, er)
+			e.send(func(h *eventHub) { send1(&h.disp, &h.ev.peerVerifyError, er) })
 			if !e.open() {
 				return e.fail(errAbortedByHandler)
 			}
@@ -258,7 +267,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 	e.mu.Lock()
 	e.sslErrors = errs
 	e.mu.Unlock()
-	send1(e.disp, &e.ev.sslErrors, errs)
+	e.send(func(h *eventHub) { send1(&h.disp, &h.ev.sslErrors, errs) })
 	if !e.open() {
 		return e.fail(errAbortedByHandler)
 	}
@@ -346,12 +355,20 @@ func (e *endpoint) ignored(errs []Error) bool {
 // preSharedKeyAuthenticationRequired, so that no ordinary TLS 1.3
 // connection asks for a key.
 func (e *endpoint) WantsPreSharedKey() bool {
-	return !e.ev.preSharedKeyAuthenticationRequired.empty()
+	h := e.owner.hub()
+	return h != nil && !h.ev.preSharedKeyAuthenticationRequired.empty()
+}
+
+// send delivers a decision-point event through the owner's hub, if it has one.
+func (e *endpoint) send(deliver func(*eventHub)) {
+	if h := e.owner.hub(); h != nil {
+		deliver(h)
+	}
 }
 
 // PreSharedKey asks the application through preSharedKeyAuthenticationRequired.
 func (e *endpoint) PreSharedKey(auth *PreSharedKeyAuthenticator) error {
-	send1(e.disp, &e.ev.preSharedKeyAuthenticationRequired, auth)
+	e.send(func(h *eventHub) { send1(&h.disp, &h.ev.preSharedKeyAuthenticationRequired, auth) })
 	if len(auth.PreSharedKey()) == 0 {
 		return errors.New("ssl: no pre-shared key provided")
 	}
@@ -360,20 +377,26 @@ func (e *endpoint) PreSharedKey(auth *PreSharedKeyAuthenticator) error {
 
 // Alert emits alertSent or alertReceived.
 func (e *endpoint) Alert(sent bool, level AlertLevel, typ AlertType, description string) {
-	h := &e.ev.alertReceived
+	hub := e.owner.hub()
+	if hub == nil {
+		return
+	}
+	h := &hub.ev.alertReceived
 	if sent {
-		h = &e.ev.alertSent
+		h = &hub.ev.alertSent
 	}
 	if h.empty() {
 		return
 	}
-	e.emitOrDefer(func() { emitAlert(e.disp, h, level, typ, description) })
+	e.emitOrDefer(func() { emitAlert(&hub.disp, h, level, typ, description) })
 }
 
 // NewSessionTicket hands the ticket to the owner and signals it.
 func (e *endpoint) NewSessionTicket(ticket []byte, lifetimeHint int) {
-	if e.owner.storeTicket(ticket, lifetimeHint) && !e.ev.newSessionTicketReceived.empty() {
-		e.emitOrDefer(func() { emit0(e.disp, &e.ev.newSessionTicketReceived) })
+	if e.owner.storeTicket(ticket, lifetimeHint) {
+		if hub := e.owner.hub(); hub != nil && !hub.ev.newSessionTicketReceived.empty() {
+			e.emitOrDefer(func() { emit0(&hub.disp, &hub.ev.newSessionTicketReceived) })
+		}
 	}
 }
 

@@ -38,9 +38,8 @@ import (
 // Close it when done: a handshake in progress holds a goroutine on the go
 // backend until it ends.
 type Engine struct {
-	disp dispatcher
-	ev   events
-	ep   *endpoint
+	hubStore eventHub // subscribers and their dispatcher
+	ep       *endpoint
 
 	// callMu serialises calls into core (the EngineCore contract's one
 	// call at a time). Hooks — and so event handlers — run while it is
@@ -76,9 +75,12 @@ func NewServerEngine(config Configuration) (*Engine, error) {
 	return newEngine(config, SslServerMode, "")
 }
 
+// hub returns the engine's event hub (endpointOwner).
+func (e *Engine) hub() *eventHub { return &e.hubStore }
+
 func newEngine(config Configuration, mode SslMode, name string) (*Engine, error) {
 	e := &Engine{config: config.Clone(), mode: mode}
-	e.ep = newEndpoint(&e.disp, &e.ev, e)
+	e.ep = newEndpoint(e)
 	server := mode == SslServerMode
 	if server && len(e.config.LocalCertificateChain()) == 0 && len(e.config.PreSharedKeyIdentityHint()) == 0 {
 		return nil, invalidUserData("a server engine needs a local certificate")
@@ -120,7 +122,7 @@ func (e *Engine) storeTicket(ticket []byte, lifetimeHint int) bool {
 // enter takes callMu for a call into the core, unless that would
 // deadlock or the engine is done.
 func (e *Engine) enter() error {
-	if e.disp.inHandler() {
+	if e.hubStore.disp.inHandler() {
 		return ErrWouldDeadlock
 	}
 	e.callMu.Lock()
@@ -158,7 +160,7 @@ var ErrEngineClosed = errors.New("ssl: engine closed")
 // Feed hands ciphertext received from the peer to the engine (a copy is
 // kept). Bad records surface from the next Handshake or Read.
 func (e *Engine) Feed(p []byte) error {
-	if e.disp.inHandler() {
+	if e.hubStore.disp.inHandler() {
 		return ErrWouldDeadlock
 	}
 	e.callMu.Lock()
@@ -173,7 +175,7 @@ func (e *Engine) Feed(p []byte) error {
 // FeedEOF records that the peer's stream ended (the transport closed):
 // Read then returns io.EOF if close_notify came first, else ErrUncleanShutdown.
 func (e *Engine) FeedEOF() {
-	if e.disp.inHandler() {
+	if e.hubStore.disp.inHandler() {
 		return
 	}
 	e.callMu.Lock()
@@ -186,7 +188,7 @@ func (e *Engine) FeedEOF() {
 // TakeOutput moves up to len(p) bytes of ciphertext to send into p. From
 // an event handler it takes nothing (the output waits for the caller).
 func (e *Engine) TakeOutput(p []byte) int {
-	if e.disp.inHandler() {
+	if e.hubStore.disp.inHandler() {
 		return 0
 	}
 	e.callMu.Lock()
@@ -230,7 +232,7 @@ func (e *Engine) Handshake() error {
 	done, err := e.handshakeLocked()
 	e.leave()
 	if done {
-		emit0(&e.disp, &e.ev.encrypted)
+		emit0(&e.hubStore.disp, &e.hubStore.ev.encrypted)
 	}
 	return err
 }
@@ -310,7 +312,7 @@ func (e *Engine) transfer(p []byte, write bool) (int, error) {
 	}
 	e.leave()
 	if done {
-		emit0(&e.disp, &e.ev.encrypted)
+		emit0(&e.hubStore.disp, &e.hubStore.ev.encrypted)
 	}
 	return n, err
 }
@@ -333,7 +335,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.ep.abort()
-	if e.disp.inHandler() {
+	if e.hubStore.disp.inHandler() {
 		return nil // the call under way closes the core as it leaves
 	}
 	e.callMu.Lock()

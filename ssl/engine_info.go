@@ -4,46 +4,48 @@ package ssl
 // as Socket's, from the shared endpoint.
 
 // OnEncrypted subscribes to encrypted: the handshake completed.
-func (e *Engine) OnEncrypted(fn func()) (remove func()) { return e.ev.encrypted.add(fn) }
+func (e *Engine) OnEncrypted(fn func()) (remove func()) { return e.hubStore.ev.encrypted.add(fn) }
 
 // OnSslErrors subscribes to sslErrors: every verification problem, once,
 // before the handshake goes on or fails. Ignore them inside the handler
 // (IgnoreSslErrors, IgnoreSslErrorList) to continue.
-func (e *Engine) OnSslErrors(fn func([]Error)) (remove func()) { return e.ev.sslErrors.add(fn) }
+func (e *Engine) OnSslErrors(fn func([]Error)) (remove func()) {
+	return e.hubStore.ev.sslErrors.add(fn)
+}
 
 // OnPeerVerifyError subscribes to peerVerifyError: each problem as found.
 func (e *Engine) OnPeerVerifyError(fn func(Error)) (remove func()) {
-	return e.ev.peerVerifyError.add(fn)
+	return e.hubStore.ev.peerVerifyError.add(fn)
 }
 
 // OnHandshakeInterruptedOnError subscribes to handshakeInterruptedOnError
 // (Configuration.SetHandshakeMustInterruptOnError): call
 // ContinueInterruptedHandshake in the handler to go on.
 func (e *Engine) OnHandshakeInterruptedOnError(fn func(Error)) (remove func()) {
-	return e.ev.handshakeInterruptedOnError.add(fn)
+	return e.hubStore.ev.handshakeInterruptedOnError.add(fn)
 }
 
 // OnAlertSent subscribes to alertSent: a TLS alert this engine sent.
 func (e *Engine) OnAlertSent(fn func(level AlertLevel, typ AlertType, description string)) (remove func()) {
-	return e.ev.alertSent.add(fn)
+	return e.hubStore.ev.alertSent.add(fn)
 }
 
 // OnAlertReceived subscribes to alertReceived: a TLS alert from the peer.
 func (e *Engine) OnAlertReceived(fn func(level AlertLevel, typ AlertType, description string)) (remove func()) {
-	return e.ev.alertReceived.add(fn)
+	return e.hubStore.ev.alertReceived.add(fn)
 }
 
 // OnNewSessionTicketReceived subscribes to newSessionTicketReceived (a
 // client got a session after the handshake; SslConfiguration().SessionTicket()
 // has it).
 func (e *Engine) OnNewSessionTicketReceived(fn func()) (remove func()) {
-	return e.ev.newSessionTicketReceived.add(fn)
+	return e.hubStore.ev.newSessionTicketReceived.add(fn)
 }
 
 // OnPreSharedKeyAuthenticationRequired subscribes to
 // preSharedKeyAuthenticationRequired (PSK suites, openssl backend).
 func (e *Engine) OnPreSharedKeyAuthenticationRequired(fn func(*PreSharedKeyAuthenticator)) (remove func()) {
-	return e.ev.preSharedKeyAuthenticationRequired.add(fn)
+	return e.hubStore.ev.preSharedKeyAuthenticationRequired.add(fn)
 }
 
 // IgnoreSslErrors makes the handshake continue despite any verification error.

@@ -175,6 +175,33 @@ func goid() int64 {
 	return id
 }
 
+// eventHub is an owner's subscribers and the dispatcher that runs them. A
+// Socket allocates its hub with the first subscription (most accepted
+// connections never get one); an Engine holds one inline.
+type eventHub struct {
+	ev   events
+	disp dispatcher
+}
+
+// hub returns the socket's event hub, or nil while nobody ever subscribed
+// (then every event has no handler and nothing can be running one).
+func (s *Socket) hub() *eventHub { return s.hubp.Load() }
+
+// hubFor returns the socket's event hub, making it on first use.
+func (s *Socket) hubFor() *eventHub {
+	if h := s.hubp.Load(); h != nil {
+		return h
+	}
+	s.hubp.CompareAndSwap(nil, new(eventHub))
+	return s.hubp.Load()
+}
+
+// inHandler reports whether the caller runs one of the socket's handlers.
+func (s *Socket) inHandler() bool {
+	h := s.hub()
+	return h != nil && h.disp.inHandler()
+}
+
 // events holds a socket's subscribers, one list per Qt signal.
 type events struct {
 	encrypted                          handlers[func()]
@@ -199,89 +226,95 @@ type events struct {
 
 // OnEncrypted subscribes to encrypted: the handshake completed and data
 // now flows encrypted. The returned function unsubscribes.
-func (s *Socket) OnEncrypted(fn func()) (remove func()) { return s.ev.encrypted.add(fn) }
+func (s *Socket) OnEncrypted(fn func()) (remove func()) { return s.hubFor().ev.encrypted.add(fn) }
 
 // OnSslErrors subscribes to sslErrors: the verification problems of the
 // handshake, emitted once before encrypted (or the failure). Call
 // IgnoreSslErrors or IgnoreSslErrorList inside the handler to continue.
-func (s *Socket) OnSslErrors(fn func([]Error)) (remove func()) { return s.ev.sslErrors.add(fn) }
+func (s *Socket) OnSslErrors(fn func([]Error)) (remove func()) {
+	return s.hubFor().ev.sslErrors.add(fn)
+}
 
 // OnPeerVerifyError subscribes to peerVerifyError: each problem as it is
 // found, before sslErrors. Abort inside the handler stops the handshake.
 func (s *Socket) OnPeerVerifyError(fn func(Error)) (remove func()) {
-	return s.ev.peerVerifyError.add(fn)
+	return s.hubFor().ev.peerVerifyError.add(fn)
 }
 
 // OnModeChanged subscribes to modeChanged.
-func (s *Socket) OnModeChanged(fn func(SslMode)) (remove func()) { return s.ev.modeChanged.add(fn) }
+func (s *Socket) OnModeChanged(fn func(SslMode)) (remove func()) {
+	return s.hubFor().ev.modeChanged.add(fn)
+}
 
 // OnEncryptedBytesWritten subscribes to encryptedBytesWritten: bytes of
 // TLS records handed to the network.
 func (s *Socket) OnEncryptedBytesWritten(fn func(int64)) (remove func()) {
-	return s.ev.encryptedBytesWritten.add(fn)
+	return s.hubFor().ev.encryptedBytesWritten.add(fn)
 }
 
 // OnHandshakeInterruptedOnError subscribes to handshakeInterruptedOnError
 // (with Configuration.SetHandshakeMustInterruptOnError): call
 // ContinueInterruptedHandshake inside the handler to go on.
 func (s *Socket) OnHandshakeInterruptedOnError(fn func(Error)) (remove func()) {
-	return s.ev.handshakeInterruptedOnError.add(fn)
+	return s.hubFor().ev.handshakeInterruptedOnError.add(fn)
 }
 
 // OnNewSessionTicketReceived subscribes to newSessionTicketReceived.
 func (s *Socket) OnNewSessionTicketReceived(fn func()) (remove func()) {
-	return s.subscribeLoopEvent(s.ev.newSessionTicketReceived.add(fn))
+	return s.subscribeLoopEvent(s.hubFor().ev.newSessionTicketReceived.add(fn))
 }
 
 // OnAlertSent subscribes to alertSent (backends with FeatureAlerts).
 func (s *Socket) OnAlertSent(fn func(level AlertLevel, typ AlertType, description string)) (remove func()) {
-	return s.ev.alertSent.add(fn)
+	return s.hubFor().ev.alertSent.add(fn)
 }
 
 // OnAlertReceived subscribes to alertReceived. The go backend reports the
 // fatal alerts it receives; warnings need a backend with FeatureAlerts.
 func (s *Socket) OnAlertReceived(fn func(level AlertLevel, typ AlertType, description string)) (remove func()) {
-	return s.subscribeLoopEvent(s.ev.alertReceived.add(fn))
+	return s.subscribeLoopEvent(s.hubFor().ev.alertReceived.add(fn))
 }
 
 // OnPreSharedKeyAuthenticationRequired subscribes to
 // preSharedKeyAuthenticationRequired: fill the authenticator in the handler.
 func (s *Socket) OnPreSharedKeyAuthenticationRequired(fn func(*PreSharedKeyAuthenticator)) (remove func()) {
-	return s.ev.preSharedKeyAuthenticationRequired.add(fn)
+	return s.hubFor().ev.preSharedKeyAuthenticationRequired.add(fn)
 }
 
 // OnConnected subscribes to connected: the TCP connection is up.
-func (s *Socket) OnConnected(fn func()) (remove func()) { return s.ev.connected.add(fn) }
+func (s *Socket) OnConnected(fn func()) (remove func()) { return s.hubFor().ev.connected.add(fn) }
 
 // OnDisconnected subscribes to disconnected.
 func (s *Socket) OnDisconnected(fn func()) (remove func()) {
-	return s.subscribeLoopEvent(s.ev.disconnected.add(fn))
+	return s.subscribeLoopEvent(s.hubFor().ev.disconnected.add(fn))
 }
 
 // OnHostFound subscribes to hostFound: the host name was resolved.
-func (s *Socket) OnHostFound(fn func()) (remove func()) { return s.ev.hostFound.add(fn) }
+func (s *Socket) OnHostFound(fn func()) (remove func()) { return s.hubFor().ev.hostFound.add(fn) }
 
 // OnStateChanged subscribes to stateChanged.
 func (s *Socket) OnStateChanged(fn func(SocketState)) (remove func()) {
-	return s.subscribeLoopEvent(s.ev.stateChanged.add(fn))
+	return s.subscribeLoopEvent(s.hubFor().ev.stateChanged.add(fn))
 }
 
 // OnErrorOccurred subscribes to errorOccurred; ErrorString tells more.
 func (s *Socket) OnErrorOccurred(fn func(SocketError)) (remove func()) {
-	return s.subscribeLoopEvent(s.ev.errorOccurred.add(fn))
+	return s.subscribeLoopEvent(s.hubFor().ev.errorOccurred.add(fn))
 }
 
 // OnReadyRead subscribes to readyRead: new (decrypted) data can be read.
 func (s *Socket) OnReadyRead(fn func()) (remove func()) {
-	return s.subscribeLoopEvent(s.ev.readyRead.add(fn))
+	return s.subscribeLoopEvent(s.hubFor().ev.readyRead.add(fn))
 }
 
 // OnBytesWritten subscribes to bytesWritten: plaintext bytes handed to TLS.
-func (s *Socket) OnBytesWritten(fn func(int64)) (remove func()) { return s.ev.bytesWritten.add(fn) }
+func (s *Socket) OnBytesWritten(fn func(int64)) (remove func()) {
+	return s.hubFor().ev.bytesWritten.add(fn)
+}
 
 // OnReadChannelFinished subscribes to readChannelFinished: the peer will send no more.
 func (s *Socket) OnReadChannelFinished(fn func()) (remove func()) {
-	return s.subscribeLoopEvent(s.ev.readChannelFinished.add(fn))
+	return s.subscribeLoopEvent(s.hubFor().ev.readChannelFinished.add(fn))
 }
 
 // emit0 posts a parameterless event if anyone listens.

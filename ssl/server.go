@@ -354,13 +354,20 @@ type forwarder struct {
 func (s *Server) forward(sock *Socket) *forwarder {
 	f := &forwarder{srv: s, sock: sock}
 	f.live.Store(true)
-	ev, sev := &sock.ev, &s.ev
+	sev := &s.ev
+	var sockEv *events // the socket's hub is made only if something is forwarded
+	ev := func() *events {
+		if sockEv == nil {
+			sockEv = &sock.hubFor().ev
+		}
+		return sockEv
+	}
 	// Only the events the server's application listens to are forwarded:
 	// a server without subscribers adds nothing to its sockets (Qt's
 	// QSslServer connects the same signals; subscribe before connections
 	// arrive to see their handshakes).
 	if !sev.sslErrors.empty() {
-		f.removes = append(f.removes, ev.sslErrors.add(func(errs []Error) {
+		f.removes = append(f.removes, ev().sslErrors.add(func(errs []Error) {
 			if f.live.Load() {
 				for _, h := range sev.sslErrors.load() {
 					h.fn(sock, errs)
@@ -369,7 +376,7 @@ func (s *Server) forward(sock *Socket) *forwarder {
 		}))
 	}
 	if !sev.peerVerifyError.empty() {
-		f.removes = append(f.removes, ev.peerVerifyError.add(func(e Error) {
+		f.removes = append(f.removes, ev().peerVerifyError.add(func(e Error) {
 			if f.live.Load() {
 				for _, h := range sev.peerVerifyError.load() {
 					h.fn(sock, e)
@@ -378,7 +385,7 @@ func (s *Server) forward(sock *Socket) *forwarder {
 		}))
 	}
 	if !sev.errorOccurred.empty() {
-		f.removes = append(f.removes, ev.errorOccurred.add(func(k SocketError) {
+		f.removes = append(f.removes, ev().errorOccurred.add(func(k SocketError) {
 			if f.live.Load() && !sock.handshakeCompleted() { // QSslServer forwards handshake-phase errors only
 				for _, h := range sev.errorOccurred.load() {
 					h.fn(sock, k)
@@ -387,7 +394,7 @@ func (s *Server) forward(sock *Socket) *forwarder {
 		}))
 	}
 	if !sev.alertSent.empty() {
-		f.removes = append(f.removes, ev.alertSent.add(func(l AlertLevel, t AlertType, d string) {
+		f.removes = append(f.removes, ev().alertSent.add(func(l AlertLevel, t AlertType, d string) {
 			if f.live.Load() && !sock.handshakeCompleted() {
 				for _, h := range sev.alertSent.load() {
 					h.fn(sock, l, t, d)
@@ -396,7 +403,7 @@ func (s *Server) forward(sock *Socket) *forwarder {
 		}))
 	}
 	if !sev.alertReceived.empty() {
-		f.removes = append(f.removes, ev.alertReceived.add(func(l AlertLevel, t AlertType, d string) {
+		f.removes = append(f.removes, ev().alertReceived.add(func(l AlertLevel, t AlertType, d string) {
 			if f.live.Load() && !sock.handshakeCompleted() {
 				for _, h := range sev.alertReceived.load() {
 					h.fn(sock, l, t, d)
@@ -405,7 +412,7 @@ func (s *Server) forward(sock *Socket) *forwarder {
 		}))
 	}
 	if !sev.handshakeInterruptedOnError.empty() {
-		f.removes = append(f.removes, ev.handshakeInterruptedOnError.add(func(e Error) {
+		f.removes = append(f.removes, ev().handshakeInterruptedOnError.add(func(e Error) {
 			if f.live.Load() {
 				for _, h := range sev.handshakeInterruptedOnError.load() {
 					h.fn(sock, e)
@@ -416,7 +423,7 @@ func (s *Server) forward(sock *Socket) *forwarder {
 	if !sev.preSharedKeyAuthenticationRequired.empty() {
 		// Only when the server's application handles PSK: a subscription
 		// makes the backend accept TLS 1.3 external PSKs.
-		f.removes = append(f.removes, ev.preSharedKeyAuthenticationRequired.add(func(a *PreSharedKeyAuthenticator) {
+		f.removes = append(f.removes, ev().preSharedKeyAuthenticationRequired.add(func(a *PreSharedKeyAuthenticator) {
 			if f.live.Load() {
 				for _, h := range sev.preSharedKeyAuthenticationRequired.load() {
 					h.fn(sock, a)
@@ -432,7 +439,7 @@ func (f *forwarder) started() {
 	if f.srv.ev.startedEncryptionHandshake.empty() {
 		return
 	}
-	f.sock.disp.post(func() {
+	f.sock.hubFor().disp.post(func() {
 		if f.live.Load() {
 			for _, h := range f.srv.ev.startedEncryptionHandshake.load() {
 				h.fn(f.sock)

@@ -27,10 +27,9 @@ import (
 // socket run one at a time, in the order the events happened, and may call
 // any of the socket's methods.
 type Socket struct {
-	mu   sync.Mutex
-	cond sync.Cond
-	ev   events
-	disp dispatcher
+	mu   sync.Mutex               // guards the fields below unless they say otherwise
+	cond sync.Cond                // on mu: wakes the waits (WaitFor*, Read, back-pressure)
+	hubp atomic.Pointer[eventHub] // subscribers and their dispatcher, made by the first subscription (hubFor); lock-free
 
 	config         *Configuration // a snapshot, never modified in place: changes replace it (shared with the endpoint, the Server, the default)
 	peerVerifyName string
@@ -69,8 +68,10 @@ type Socket struct {
 	loopSubs      int  // application subscribers to loop-only events (internal observers do not count)
 	directReaders int
 
-	// ep is Qt's verification policy and the backend's hooks (its own lock).
-	ep *endpoint
+	// ep is Qt's verification policy and the backend's hooks (its own
+	// lock); it lives in epStore, in the same allocation as the Socket.
+	ep      *endpoint
+	epStore endpoint
 
 	// Errors.
 	errKind   SocketError
@@ -123,7 +124,8 @@ const maxWriteQueue = 1 << 20
 func NewSocket() *Socket {
 	s := &Socket{config: defaultSnapshot()}
 	s.cond.L = &s.mu
-	s.ep = newEndpoint(&s.disp, &s.ev, s)
+	s.epStore.init(s)
+	s.ep = &s.epStore
 	return s
 }
 
@@ -511,7 +513,11 @@ func (s *Socket) setErrorLocked(kind SocketError, msg string, cause error) {
 	s.errKind, s.errString, s.errCause = kind, msg, cause
 }
 
-func (s *Socket) emitState(st SocketState) { emit1(&s.disp, &s.ev.stateChanged, st) }
+func (s *Socket) emitState(st SocketState) {
+	if h := s.hub(); h != nil {
+		emit1(&h.disp, &h.ev.stateChanged, st)
+	}
+}
 
 // transition sets the state and emits stateChanged when it changed.
 func (s *Socket) transition(st SocketState) {
@@ -544,7 +550,9 @@ func (s *Socket) fail(kind SocketError, msg string, cause error) {
 		// then errorOccurred (and no disconnected: there was no connection).
 		s.transition(UnconnectedState)
 	}
-	emit1(&s.disp, &s.ev.errorOccurred, kind)
+	if h := s.hub(); h != nil {
+		emit1(&h.disp, &h.ev.errorOccurred, kind)
+	}
 	s.teardown(false, true)
 }
 
@@ -590,7 +598,9 @@ func (s *Socket) connect(host string, port uint16, encrypted bool) {
 		if _, _, ok := s.config.Protocol().VersionRange(); !ok {
 			s.setErrorLocked(SslInvalidUserDataError, "Attempted to use an unsupported protocol.", nil)
 			s.mu.Unlock()
-			emit1(&s.disp, &s.ev.errorOccurred, SslInvalidUserDataError)
+			if h := s.hub(); h != nil {
+				emit1(&h.disp, &h.ev.errorOccurred, SslInvalidUserDataError)
+			}
 			return
 		}
 	}
@@ -629,7 +639,9 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 	if px.Type != NoProxy {
 		// The proxy resolves the host (SOCKS5 with names, HTTP CONNECT).
 		s.transition(ConnectingState) // Qt: Connecting, then hostFound
-		emit0(&s.disp, &s.ev.hostFound)
+		if h := s.hub(); h != nil {
+			emit0(&h.disp, &h.ev.hostFound)
+		}
 		conn, err := dialThroughProxy(ctx, px, host, port)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -655,7 +667,9 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 		return
 	}
 	s.transition(ConnectingState) // Qt: Connecting, then hostFound
-	emit0(&s.disp, &s.ev.hostFound)
+	if h := s.hub(); h != nil {
+		emit0(&h.disp, &h.ev.hostFound)
+	}
 	var conn net.Conn
 	var d net.Dialer
 	for _, a := range addrs {
@@ -700,11 +714,15 @@ func (s *Socket) connected(conn net.Conn) {
 		if err := s.startEncryption(false); err != nil {
 			return
 		}
-		emit0(&s.disp, &s.ev.connected)
+		if h := s.hub(); h != nil {
+			emit0(&h.disp, &h.ev.connected)
+		}
 		s.runHandshake()
 		return
 	}
-	emit0(&s.disp, &s.ev.connected)
+	if h := s.hub(); h != nil {
+		emit0(&h.disp, &h.ev.connected)
+	}
 	s.mu.Lock()
 	s.startPlainReaderLocked()
 	s.mu.Unlock()
@@ -780,13 +798,17 @@ func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 	if _, _, ok := s.config.Protocol().VersionRange(); !ok {
 		s.setErrorLocked(SslInvalidUserDataError, "Attempted to use an unsupported protocol.", nil)
 		s.mu.Unlock()
-		emit1(&s.disp, &s.ev.errorOccurred, SslInvalidUserDataError)
+		if h := s.hub(); h != nil {
+			emit1(&h.disp, &h.ev.errorOccurred, SslInvalidUserDataError)
+		}
 		return invalidUserData("Attempted to use an unsupported protocol.")
 	}
 	if server && s.config.OcspStaplingEnabled() {
 		s.setErrorLocked(SslInvalidUserDataError, "Server-side QSslSocket does not support OCSP stapling", nil)
 		s.mu.Unlock()
-		emit1(&s.disp, &s.ev.errorOccurred, SslInvalidUserDataError)
+		if h := s.hub(); h != nil {
+			emit1(&h.disp, &h.ev.errorOccurred, SslInvalidUserDataError)
+		}
 		return invalidUserData("Server-side QSslSocket does not support OCSP stapling")
 	}
 	s.stopPlainReaderLocked()
@@ -811,7 +833,9 @@ func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 	s.ep.begin(cfg, server, s.verifyNameLocked(), s.pauseMode, true)
 	raw := s.raw
 	s.mu.Unlock()
-	emit1(&s.disp, &s.ev.modeChanged, mode)
+	if h := s.hub(); h != nil {
+		emit1(&h.disp, &h.ev.modeChanged, mode)
+	}
 
 	sess, err := newStream(cfg.Backend(), raw, prefix, params)
 	if err != nil {
@@ -939,7 +963,9 @@ func (s *Socket) handshake(deadline time.Time) (Stream, bool) {
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	s.emitEncryptedBytesWritten()
-	emit0(&s.disp, &s.ev.encrypted)
+	if h := s.hub(); h != nil {
+		emit0(&h.disp, &h.ev.encrypted)
+	}
 	s.flushQueue()
 	s.mu.Lock()
 	pend := s.pendClose
@@ -993,7 +1019,9 @@ func (s *Socket) handshakeFailed(err error) {
 	}
 	s.setErrorLocked(kind, msg, err)
 	s.mu.Unlock()
-	emit1(&s.disp, &s.ev.errorOccurred, kind)
+	if h := s.hub(); h != nil {
+		emit1(&h.disp, &h.ev.errorOccurred, kind)
+	}
 	// The engine has sent its fatal alert: no close_notify, and no reset
 	// that would destroy the alert in flight.
 	// Qt goes through Closing when its own policy refused the peer or the
@@ -1085,7 +1113,7 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 		s.aborted = true
 		s.cond.Broadcast()
 		s.mu.Unlock()
-		if !fromInside && !s.disp.inHandler() {
+		if !fromInside && !s.inHandler() {
 			s.wg.Wait()
 		}
 		return
@@ -1141,7 +1169,7 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	if sess != nil {
 		_ = sess.Close()
 	}
-	if !fromInside && !s.disp.inHandler() {
+	if !fromInside && !s.inHandler() {
 		s.wg.Wait()
 	}
 	// Waiters wake only after stateChanged and disconnected were delivered,
@@ -1151,21 +1179,30 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	s.state, s.tearing = UnconnectedState, true
 	s.mu.Unlock()
 	if changed {
-		send1(&s.disp, &s.ev.stateChanged, UnconnectedState)
+		if h := s.hub(); h != nil {
+			send1(&h.disp, &h.ev.stateChanged, UnconnectedState)
+		}
 	}
 	if everConn {
-		emit0(&s.disp, &s.ev.readChannelFinished)
+		if h := s.hub(); h != nil {
+			emit0(&h.disp, &h.ev.readChannelFinished)
+		}
 	}
-	if everConn && !s.ev.disconnected.empty() {
-		s.disp.send(func() {
-			for _, h := range s.ev.disconnected.load() {
+	hub := s.hub()
+	if hub != nil && everConn && !hub.ev.disconnected.empty() {
+		hub.disp.send(func() {
+			for _, h := range hub.ev.disconnected.load() {
 				h.fn()
 			}
 		})
 	}
 	// Waiters wake once those events were delivered: at once, or — from a
 	// handler, where they queue — right after them.
-	s.disp.afterQueued(s.endTearing)
+	if hub == nil {
+		s.endTearing() // nobody listens: nothing to wait for
+	} else {
+		hub.disp.afterQueued(s.endTearing)
+	}
 }
 
 // endTearing wakes the waiters of a teardown whose events were delivered.

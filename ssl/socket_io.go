@@ -142,7 +142,9 @@ func (s *Socket) readEnded(err error, encrypted bool) {
 	s.setErrorLocked(kind, msg, err)
 	s.cond.Broadcast()
 	s.mu.Unlock()
-	emit1(&s.disp, &s.ev.errorOccurred, kind)
+	if h := s.hub(); h != nil {
+		emit1(&h.disp, &h.ev.errorOccurred, kind)
+	}
 	// The peer's close_notify is answered with ours (RFC 8446 §6.1); a
 	// bare TCP close gets none. Either way through Closing, as in Qt.
 	s.teardownWith(teardownHow{graceful: kind == RemoteHostClosedError && readErr == io.EOF, closing: true}, true)
@@ -469,7 +471,9 @@ func (s *Socket) Write(p []byte) (int, error) {
 func (s *Socket) wrote(n int) {
 	if n > 0 {
 		s.writtenSeq.Add(1)
-		emit1(&s.disp, &s.ev.bytesWritten, int64(n))
+		if h := s.hub(); h != nil {
+			emit1(&h.disp, &h.ev.bytesWritten, int64(n))
+		}
 	}
 }
 
@@ -766,7 +770,9 @@ func (s *Socket) emitEncryptedBytesWritten() {
 		return
 	}
 	if n := sess.TakeEncryptedBytesWritten(); n > 0 {
-		emit1(&s.disp, &s.ev.encryptedBytesWritten, n)
+		if h := s.hub(); h != nil {
+			emit1(&h.disp, &h.ev.encryptedBytesWritten, n)
+		}
 	}
 }
 
@@ -779,11 +785,12 @@ func (s *Socket) discardReadBufferLocked() {
 // emitReadyRead posts readyRead; once its handlers have run it bumps
 // readyRuns, which WaitForReadyRead waits on when there are subscribers.
 func (s *Socket) emitReadyRead() {
-	if s.ev.readyRead.empty() {
+	hub := s.hub()
+	if hub == nil || hub.ev.readyRead.empty() {
 		return
 	}
-	s.disp.post(func() {
-		for _, h := range s.ev.readyRead.load() {
+	hub.disp.post(func() {
+		for _, h := range hub.ev.readyRead.load() {
 			h.fn()
 		}
 		s.mu.Lock()

@@ -18,7 +18,7 @@ func waitCtx(timeout time.Duration) (context.Context, context.CancelFunc) {
 // waitUntil blocks until check reports done, or ctx ends. check runs with
 // s.mu held; its ok result is returned as nil error.
 func (s *Socket) waitUntil(ctx context.Context, check func() (done bool, err error)) error {
-	if s.disp.inHandler() {
+	if s.inHandler() {
 		return ErrWouldDeadlock
 	}
 	stop := context.AfterFunc(ctx, func() {
@@ -88,7 +88,7 @@ func (s *Socket) WaitForReadyReadContext(ctx context.Context) error {
 	s.ensureReaderLocked()
 	s.mu.Unlock()
 	return s.waitUntil(ctx, func() (bool, error) {
-		subscribed := !s.ev.readyRead.empty()
+		subscribed := s.hub() != nil && !s.hub().ev.readyRead.empty()
 		switch {
 		case subscribed && s.readyRuns != runs, !subscribed && s.readSeq != seq:
 			s.readWaitSeq, s.readyRunsWait = s.readSeq, s.readyRuns
@@ -198,7 +198,9 @@ func (s *Socket) WaitForReadyRead(timeout time.Duration) bool {
 		}
 		s.mu.Unlock()
 		if live {
-			emit1(&s.disp, &s.ev.errorOccurred, SocketTimeoutError)
+			if h := s.hub(); h != nil {
+				emit1(&h.disp, &h.ev.errorOccurred, SocketTimeoutError)
+			}
 		}
 	}
 	return err == nil
@@ -209,7 +211,7 @@ func (s *Socket) WaitForReadyRead(timeout time.Duration) bool {
 // encrypted) completed since the previous call — Qt's write() then
 // waitForBytesWritten() pattern; false when nothing was written.
 func (s *Socket) WaitForBytesWritten(timeout time.Duration) bool {
-	if s.disp.inHandler() {
+	if s.inHandler() {
 		return false
 	}
 	s.mu.Lock()
