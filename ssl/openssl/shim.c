@@ -61,7 +61,11 @@ typedef struct evp_md_st EVP_MD;
 #define SSL_CONF_FLAG_SHOW_ERRORS 0x10          // SSL_CONF_FLAG_SHOW_ERRORS
 #define BIO_CTRL_RESET 1                        // BIO_reset
 #define BIO_CTRL_PENDING 10                     // BIO_ctrl_pending
-#define BIO_C_SET_BUF_MEM_EOF_RETURN 130        // BIO_set_mem_eof_return
+#define BIO_CTRL_FLUSH 11                       // BIO_flush
+#define BIO_TYPE_SOURCE_SINK 0x0400             // BIO_TYPE_SOURCE_SINK
+#define BIO_FLAGS_READ 0x01                     // BIO_FLAGS_READ
+#define BIO_FLAGS_RWS 0x07                      // BIO_FLAGS_RWS
+#define BIO_FLAGS_SHOULD_RETRY 0x08             // BIO_FLAGS_SHOULD_RETRY
 #define CRYPTO_EX_INDEX_SSL 0                   // CRYPTO_EX_INDEX_SSL: SSL_get_ex_new_index
 #define OPENSSL_VERSION 0                       // OpenSSL_version(OPENSSL_VERSION)
 #define EVP_PKEY_DH 28                          // EVP_PKEY_DH (NID_dhKeyAgreement)
@@ -90,11 +94,17 @@ typedef struct {
 	void (*ERR_clear_error)(void);
 	void (*ERR_error_string_n)(unsigned long, char *, size_t);
 	BIO *(*BIO_new)(const BIO_METHOD *);
-	const BIO_METHOD *(*BIO_s_mem)(void);
-	long (*BIO_ctrl)(BIO *, int, long, void *);
-	int (*BIO_read)(BIO *, void *, int);
-	int (*BIO_write)(BIO *, const void *, int);
 	int (*BIO_free)(BIO *);
+	int (*BIO_get_new_index)(void);
+	BIO_METHOD *(*BIO_meth_new)(int, const char *);
+	int (*BIO_meth_set_write)(BIO_METHOD *, int (*)(BIO *, const char *, int));
+	int (*BIO_meth_set_read)(BIO_METHOD *, int (*)(BIO *, char *, int));
+	int (*BIO_meth_set_ctrl)(BIO_METHOD *, long (*)(BIO *, int, long, void *));
+	void (*BIO_set_data)(BIO *, void *);
+	void *(*BIO_get_data)(BIO *);
+	void (*BIO_set_init)(BIO *, int);
+	void (*BIO_set_flags)(BIO *, int);
+	void (*BIO_clear_flags)(BIO *, int);
 	X509 *(*d2i_X509)(X509 **, const unsigned char **, long);
 	int (*i2d_X509)(X509 *, unsigned char **);
 	void (*X509_free)(X509 *);
@@ -190,13 +200,14 @@ typedef struct {
 
 static functions F;
 static int loaded;
+static BIO_METHOD *buf_method; // the BIOs over shim_buf, made once by shim_load
 
 static int ex_index = -1;
 
 struct shim_conn {
 	SSL *ssl;
-	BIO *rbio; // owned by ssl
-	BIO *wbio; // owned by ssl
+	shim_buf in;  // ciphertext received, read by libssl through rbio
+	shim_buf out; // ciphertext to send, written by libssl through wbio
 	uintptr_t handle; // the Go engine's cgo.Handle; 0 once released
 	int server;
 	size_t max_pending; // bound on ciphertext waiting in wbio before a write stops
@@ -239,11 +250,17 @@ static int load_symbols(functions *f, void *crypto_lib, void *ssl_lib, char *why
 	SYM(crypto_lib, ERR_clear_error);
 	SYM(crypto_lib, ERR_error_string_n);
 	SYM(crypto_lib, BIO_new);
-	SYM(crypto_lib, BIO_s_mem);
-	SYM(crypto_lib, BIO_ctrl);
-	SYM(crypto_lib, BIO_read);
-	SYM(crypto_lib, BIO_write);
 	SYM(crypto_lib, BIO_free);
+	SYM(crypto_lib, BIO_get_new_index);
+	SYM(crypto_lib, BIO_meth_new);
+	SYM(crypto_lib, BIO_meth_set_write);
+	SYM(crypto_lib, BIO_meth_set_read);
+	SYM(crypto_lib, BIO_meth_set_ctrl);
+	SYM(crypto_lib, BIO_set_data);
+	SYM(crypto_lib, BIO_get_data);
+	SYM(crypto_lib, BIO_set_init);
+	SYM(crypto_lib, BIO_set_flags);
+	SYM(crypto_lib, BIO_clear_flags);
 	SYM(crypto_lib, d2i_X509);
 	SYM(crypto_lib, i2d_X509);
 	SYM(crypto_lib, X509_free);
@@ -337,6 +354,84 @@ static int load_symbols(functions *f, void *crypto_lib, void *ssl_lib, char *why
 	return 1;
 }
 
+// ---- the buffers under the BIOs ----
+//
+// Each connection's BIOs are plain byte buffers (shim_buf) instead of
+// memory BIOs: a memory BIO zeroes every region it grows into
+// (BUF_MEM_grow_clean) and needs a C call to fill or drain, while Go reads
+// and writes a shim_buf directly (engine.Feed, engine.TakeOutput) and calls
+// C only to grow one. The read BIO answers "retry" when its buffer is
+// empty: the end of the input is the engine's business (engine.FeedEOF).
+
+int shim_buf_reserve(shim_buf *b, size_t n) {
+	if (b->cap - b->w >= n)
+		return 1;
+	if (b->r > 0) { // move the unread bytes to the front
+		memmove(b->p, b->p + b->r, b->w - b->r);
+		b->w -= b->r;
+		b->r = 0;
+		if (b->cap - b->w >= n)
+			return 1;
+	}
+	size_t cap = b->cap ? b->cap : 16384;
+	while (cap - b->w < n) {
+		if (cap > ((size_t)1 << 40))
+			return 0;
+		cap *= 2;
+	}
+	unsigned char *p = realloc(b->p, cap);
+	if (p == NULL)
+		return 0;
+	b->p = p;
+	b->cap = cap;
+	return 1;
+}
+
+static int buf_bio_write(BIO *bio, const char *in, int len) {
+	shim_buf *b = F.BIO_get_data(bio);
+	F.BIO_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
+	if (len <= 0)
+		return 0;
+	if (!shim_buf_reserve(b, (size_t)len))
+		return -1; // out of memory: an error, not a retry
+	memcpy(b->p + b->w, in, (size_t)len);
+	b->w += (size_t)len;
+	return len;
+}
+
+static int buf_bio_read(BIO *bio, char *out, int len) {
+	shim_buf *b = F.BIO_get_data(bio);
+	F.BIO_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
+	if (len <= 0)
+		return 0;
+	size_t n = b->w - b->r;
+	if (n == 0) {
+		F.BIO_set_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_SHOULD_RETRY);
+		return -1;
+	}
+	if (n > (size_t)len)
+		n = (size_t)len;
+	memcpy(out, b->p + b->r, n);
+	b->r += n;
+	if (b->r == b->w)
+		b->r = b->w = 0;
+	return (int)n;
+}
+
+static long buf_bio_ctrl(BIO *bio, int cmd, long num, void *ptr) {
+	shim_buf *b = F.BIO_get_data(bio);
+	switch (cmd) {
+	case BIO_CTRL_PENDING:
+		return (long)(b->w - b->r);
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_RESET:
+		b->r = b->w = 0;
+		return 1;
+	}
+	return 0; // BIO_CTRL_EOF (not at the end), BIO_CTRL_WPENDING, kTLS queries, …
+}
+
 // shim_load opens the two libraries and resolves every entry point. A
 // failed attempt changes nothing; once one succeeded, the libraries stay
 // loaded for the life of the process and later calls only check that the
@@ -373,8 +468,19 @@ int shim_load(const char *crypto_name, const char *ssl_name, char *why, size_t w
 		dlclose(crypto_lib);
 		return 0;
 	}
+	// The BIO method over shim_buf: made once, never freed (the
+	// libraries stay loaded for the life of the process).
+	BIO_METHOD *m = f.BIO_meth_new(f.BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sslsocket buffer");
+	if (m == NULL || f.BIO_meth_set_write(m, buf_bio_write) != 1 || f.BIO_meth_set_read(m, buf_bio_read) != 1 ||
+	    f.BIO_meth_set_ctrl(m, buf_bio_ctrl) != 1) {
+		snprintf(why, why_len, "BIO_meth_new failed");
+		dlclose(ssl_lib);
+		dlclose(crypto_lib);
+		return 0;
+	}
 	F = f;
 	ex_index = idx;
+	buf_method = m;
 	loaded = 1;
 	return 1;
 }
@@ -795,23 +901,24 @@ shim_conn *shim_conn_new(SSL_CTX *ctx, int server, uintptr_t handle, size_t max_
 	c->server = server;
 	c->max_pending = max_pending;
 	c->ssl = F.SSL_new(ctx);
-	c->rbio = F.BIO_new(F.BIO_s_mem());
-	c->wbio = F.BIO_new(F.BIO_s_mem());
-	if (c->ssl == NULL || c->rbio == NULL || c->wbio == NULL) {
+	BIO *rbio = F.BIO_new(buf_method);
+	BIO *wbio = F.BIO_new(buf_method);
+	if (c->ssl == NULL || rbio == NULL || wbio == NULL) {
 		err_end(0, e);
-		if (c->rbio)
-			F.BIO_free(c->rbio);
-		if (c->wbio)
-			F.BIO_free(c->wbio);
+		if (rbio)
+			F.BIO_free(rbio);
+		if (wbio)
+			F.BIO_free(wbio);
 		if (c->ssl)
 			F.SSL_free(c->ssl);
 		free(c);
 		return NULL;
 	}
-	// An empty memory BIO reads as "retry" (-1): the end of the input is
-	// the engine's business, never libssl's (see engine.FeedEOF).
-	F.BIO_ctrl(c->rbio, BIO_C_SET_BUF_MEM_EOF_RETURN, -1, NULL);
-	F.SSL_set_bio(c->ssl, c->rbio, c->wbio); // the SSL owns both BIOs now
+	F.BIO_set_data(rbio, &c->in);
+	F.BIO_set_init(rbio, 1);
+	F.BIO_set_data(wbio, &c->out);
+	F.BIO_set_init(wbio, 1);
+	F.SSL_set_bio(c->ssl, rbio, wbio); // the SSL owns both BIOs now
 	F.SSL_set_ex_data(c->ssl, ex_index, c);
 	if (server)
 		F.SSL_set_accept_state(c->ssl);
@@ -828,8 +935,10 @@ void shim_conn_free(shim_conn *c) {
 	c->handle = 0;
 	F.ERR_clear_error();
 	F.SSL_set_ex_data(c->ssl, ex_index, NULL);
-	F.SSL_free(c->ssl); // frees rbio and wbio
+	F.SSL_free(c->ssl); // frees both BIOs
 	F.ERR_clear_error();
+	free(c->in.p);
+	free(c->out.p);
 	free(c->alpn);
 	free(c->staple);
 	F.OPENSSL_cleanse(c->psk_key, sizeof c->psk_key);
@@ -911,7 +1020,7 @@ int shim_conn_set_psk(shim_conn *c, const unsigned char *id, int idlen, const un
 shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len) {
 	int ret = 0;
 	size_t done = 0, *n = &done;
-	shim_result res = {0, 0, 0, 0};
+	shim_result res = {0, 0};
 	// SSL_get_error needs an empty error queue on this thread. Every shim
 	// call leaves it empty, so peeking (cheap) is enough; ERR_clear_error
 	// is costly in OpenSSL 3 and would run twice per record otherwise.
@@ -933,11 +1042,9 @@ shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len) {
 			size_t chunk = len - *n, w = 0;
 			if (chunk > 16384)
 				chunk = 16384;
-			if ((size_t)F.BIO_ctrl(c->wbio, BIO_CTRL_PENDING, 0, NULL) + chunk + 1024 > c->max_pending) {
+			if (c->out.w - c->out.r + chunk + 1024 > c->max_pending) {
 				res.code = SSL_ERROR_WANT_WRITE;
 				res.n = done;
-				res.pending_in = (size_t)F.BIO_ctrl(c->rbio, BIO_CTRL_PENDING, 0, NULL);
-				res.pending_out = (size_t)F.BIO_ctrl(c->wbio, BIO_CTRL_PENDING, 0, NULL);
 				return res;
 			}
 			ret = F.SSL_write_ex(c->ssl, buf + *n, chunk, &w);
@@ -958,24 +1065,13 @@ shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len) {
 		err_collect(&c->err);
 	if (F.ERR_peek_error() != 0)
 		F.ERR_clear_error();
-	res.pending_in = (size_t)F.BIO_ctrl(c->rbio, BIO_CTRL_PENDING, 0, NULL);
-	res.pending_out = (size_t)F.BIO_ctrl(c->wbio, BIO_CTRL_PENDING, 0, NULL);
 	return res;
 }
 
 shim_err *shim_conn_err(shim_conn *c) { return &c->err; }
 
-int shim_feed(shim_conn *c, const unsigned char *p, int len) { return F.BIO_write(c->rbio, p, len); }
-
-
-int shim_take(shim_conn *c, unsigned char *p, int len) {
-	int n = F.BIO_read(c->wbio, p, len);
-	return n > 0 ? n : 0;
-}
-
-size_t shim_pending_in(shim_conn *c) { return (size_t)F.BIO_ctrl(c->rbio, BIO_CTRL_PENDING, 0, NULL); }
-size_t shim_pending_out(shim_conn *c) { return (size_t)F.BIO_ctrl(c->wbio, BIO_CTRL_PENDING, 0, NULL); }
-void shim_discard_out(shim_conn *c) { F.BIO_ctrl(c->wbio, BIO_CTRL_RESET, 0, NULL); }
+shim_buf *shim_conn_in(shim_conn *c) { return &c->in; }
+shim_buf *shim_conn_out(shim_conn *c) { return &c->out; }
 
 // ---- session facts ----
 

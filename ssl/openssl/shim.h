@@ -27,8 +27,23 @@ typedef struct shim_err {
 	char text[512];      // every queued error, ERR_error_string_n format, ", "-separated
 } shim_err;
 
-// shim_conn is one SSL object over a pair of memory BIOs.
+// shim_conn is one SSL object over a pair of BIOs reading and writing
+// two shim_bufs.
 typedef struct shim_conn shim_conn;
+
+// shim_buf is a byte buffer in C memory: bytes [r, w) of p[0:cap] are
+// queued. libssl's BIOs read the input one and append to the output one
+// during C calls; between calls Go appends to the input and takes from the
+// output directly (one goroutine at a time, as the engine's contract says),
+// calling shim_buf_reserve only to make room.
+typedef struct shim_buf {
+	unsigned char *p;
+	size_t cap, r, w;
+} shim_buf;
+
+// shim_buf_reserve makes room for n more bytes after w (moving the queued
+// bytes to the front, else growing p); 0 when out of memory.
+int shim_buf_reserve(shim_buf *b, size_t n);
 
 // Loading.
 int shim_load(const char *crypto_name, const char *ssl_name, char *why, size_t why_len);
@@ -72,16 +87,11 @@ enum { SHIM_HANDSHAKE = 0, SHIM_READ = 1, SHIM_WRITE = 2, SHIM_SHUTDOWN = 3 };
 typedef struct shim_result {
 	int code;
 	size_t n;
-	size_t pending_in;  // BIO_ctrl_pending of the read BIO afterwards
-	size_t pending_out; // and of the write BIO
 } shim_result;
 shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len);
 shim_err *shim_conn_err(shim_conn *c);
-int shim_feed(shim_conn *c, const unsigned char *p, int len);
-int shim_take(shim_conn *c, unsigned char *p, int len);
-size_t shim_pending_in(shim_conn *c);
-size_t shim_pending_out(shim_conn *c);
-void shim_discard_out(shim_conn *c);
+shim_buf *shim_conn_in(shim_conn *c);
+shim_buf *shim_conn_out(shim_conn *c);
 
 // Session facts.
 int shim_conn_version(shim_conn *c);
