@@ -391,3 +391,29 @@ func countRecords(b []byte) int {
 	}
 	return n
 }
+
+// TestCipherTableMatchesLibssl: every suite libssl knows (ALL and
+// COMPLEMENTOFALL at security level 0, and the five TLS 1.3 suites) has a
+// Cipher in package ssl whose fields are SSL_CIPHER_description's and
+// SSL_CIPHER_get_bits's, as Qt reads them.
+func TestCipherTableMatchesLibssl(t *testing.T) {
+	suites := libsslCipherDescriptions("ALL:COMPLEMENTOFALL:@SECLEVEL=0", tls13Suites)
+	for _, d := range suites {
+		f := strings.Fields(d.description)
+		c := ssl.CipherFromID(d.id)
+		if c.IsNull() || len(f) < 5 {
+			t.Errorf("no Cipher for %#04x %v", d.id, f)
+			continue
+		}
+		got := []string{c.Name(), c.ProtocolString(), "Kx=" + c.KeyExchangeMethod(), "Au=" + c.AuthenticationMethod(), "Enc=" + c.EncryptionMethod()}
+		if strings.Join(got, " ") != strings.Join(f[:5], " ") || c.UsedBits() != d.used || c.SupportedBits() != d.alg {
+			t.Errorf("ours   %v %d/%d\nlibssl %v %d/%d", got, c.UsedBits(), c.SupportedBits(), f[:5], d.used, d.alg)
+		}
+		if !ssl.CipherByName(c.Name()).Equal(c) || c.IANAName() == "" || !ssl.CipherByName(c.IANAName()).Equal(c) {
+			t.Errorf("%s: lookup by name or IANA name %q", c.Name(), c.IANAName())
+		}
+	}
+	if len(suites) < 150 {
+		t.Errorf("libssl listed only %d suites", len(suites))
+	}
+}

@@ -175,6 +175,8 @@ typedef struct {
 	int (*SSL_get_state)(const SSL *);
 	const SSL_CIPHER *(*SSL_get_current_cipher)(const SSL *);
 	const char *(*SSL_CIPHER_get_name)(const SSL_CIPHER *);
+	char *(*SSL_CIPHER_description)(const SSL_CIPHER *, char *, int);
+	int (*SSL_CIPHER_get_bits)(const SSL_CIPHER *, int *);
 	uint32_t (*SSL_CIPHER_get_protocol_id)(const SSL_CIPHER *);
 	const SSL_CIPHER *(*SSL_CIPHER_find)(SSL *, const unsigned char *);
 	const EVP_MD *(*SSL_CIPHER_get_handshake_digest)(const SSL_CIPHER *);
@@ -330,6 +332,8 @@ static int load_symbols(functions *f, void *crypto_lib, void *ssl_lib, char *why
 	SYM(ssl_lib, SSL_get_state);
 	SYM(ssl_lib, SSL_get_current_cipher);
 	SYM(ssl_lib, SSL_CIPHER_get_name);
+	SYM(ssl_lib, SSL_CIPHER_description);
+	SYM(ssl_lib, SSL_CIPHER_get_bits);
 	SYM(ssl_lib, SSL_CIPHER_get_protocol_id);
 	SYM(ssl_lib, SSL_CIPHER_find);
 	SYM(ssl_lib, SSL_CIPHER_get_handshake_digest);
@@ -874,6 +878,27 @@ int shim_ctx_cipher_ids(SSL_CTX *ctx, int *ids, int max) {
 	F.SSL_free(ssl);
 	F.ERR_clear_error();
 	return k;
+}
+
+int shim_ctx_cipher_describe(SSL_CTX *ctx, int i, int *id, int *alg_bits, char *desc, int len) {
+	F.ERR_clear_error();
+	SSL *ssl = F.SSL_new(ctx);
+	if (ssl == NULL) {
+		F.ERR_clear_error();
+		return -1;
+	}
+	OPENSSL_STACK *st = F.SSL_get_ciphers(ssl);
+	int used = -1;
+	if (st != NULL && i >= 0 && i < F.OPENSSL_sk_num(st) && len >= 128) {
+		const SSL_CIPHER *ci = F.OPENSSL_sk_value(st, i);
+		*id = (int)(F.SSL_CIPHER_get_protocol_id(ci) & 0xffff);
+		used = F.SSL_CIPHER_get_bits(ci, alg_bits);
+		if (F.SSL_CIPHER_description(ci, desc, len) == NULL)
+			desc[0] = 0;
+	}
+	F.SSL_free(ssl);
+	F.ERR_clear_error();
+	return used;
 }
 
 int shim_ctx_group_supported(int nid) {

@@ -119,5 +119,9 @@ int shim_session_resumable(SSL_SESSION *s);
 // Cipher list of a fresh SSL for the context: IANA ids.
 int shim_ctx_cipher_ids(SSL_CTX *ctx, int *ids, int max);
 int shim_ctx_group_supported(int nid);
+// The i-th suite of a fresh SSL for the context: its IANA id, bits
+// (SSL_CIPHER_get_bits: used, returned, and algorithm) and
+// SSL_CIPHER_description; -1 when i is out of range.
+int shim_ctx_cipher_describe(SSL_CTX *ctx, int i, int *id, int *alg_bits, char *desc, int len);
 
 #endif
