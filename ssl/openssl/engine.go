@@ -532,15 +532,17 @@ func (e *engine) sessionChain() []ssl.Certificate {
 	return chain
 }
 
-// ephemeralKey is the server's key-exchange key (SSL_get_peer_tmp_key),
-// for the groups package ssl has a Key type for (X25519 and the NIST
-// curves; not X448, brainpool, secp256k1 or finite-field DH).
+// ephemeralKey is the server's key-exchange key (SSL_get_peer_tmp_key):
+// X25519 and the NIST curves as crypto keys, from the encoded point (cheap);
+// the others — finite-field DH (Dh, the prime's size), X448 (Opaque, as Qt
+// reports X25519 and X448), EC curves crypto/ecdsa lacks (Ec) — as their
+// SubjectPublicKeyInfo DER (ssl.NewEncodedPublicKey).
 func (e *engine) ephemeralKey() ssl.Key {
 	var group C.int
 	var buf [160]byte
 	n := C.shim_conn_peer_tmp_key(e.c, &group, cbytes(buf[:]), C.int(len(buf)))
 	if n <= 0 {
-		return ssl.Key{}
+		return e.encodedEphemeralKey()
 	}
 	pub := buf[:n]
 	var k any
@@ -555,12 +557,44 @@ func (e *engine) ephemeralKey() ssl.Key {
 	case 716: // NID_secp521r1
 		k, err = ecdsa.ParseUncompressedPublicKey(elliptic.P521(), pub)
 	default:
-		return ssl.Key{}
+		return e.encodedEphemeralKey()
 	}
 	if err != nil {
 		return ssl.Key{}
 	}
 	return ssl.NewKey(k)
+}
+
+// EVP_PKEY_get_base_id values.
+const (
+	evpPkeyDH = 28  // EVP_PKEY_DH
+	evpPkeyEC = 408 // EVP_PKEY_EC
+)
+
+// encodedEphemeralKey is the server's key-exchange key for the groups Go has
+// no type for.
+func (e *engine) encodedEphemeralKey() ssl.Key {
+	var typ, bits C.int
+	n := C.shim_conn_peer_tmp_key_spki(e.c, &typ, &bits, nil, 0)
+	if n <= 0 || n > 1<<16 {
+		return ssl.Key{}
+	}
+	der := make([]byte, n)
+	if C.shim_conn_peer_tmp_key_spki(e.c, &typ, &bits, cbytes(der), n) != n {
+		return ssl.Key{}
+	}
+	alg := ssl.Opaque
+	switch typ {
+	case evpPkeyDH:
+		alg = ssl.Dh
+	case evpPkeyEC:
+		alg = ssl.Ec
+	}
+	k, err := ssl.NewEncodedPublicKey(der, alg, int(bits))
+	if err != nil {
+		return ssl.Key{}
+	}
+	return k
 }
 
 // certificates converts the DER of the certificates in stack (after leaf,

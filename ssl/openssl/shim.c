@@ -111,6 +111,9 @@ typedef struct {
 	EVP_PKEY *(*d2i_AutoPrivateKey)(EVP_PKEY **, const unsigned char **, long);
 	EVP_PKEY *(*d2i_KeyParams)(int, EVP_PKEY **, const unsigned char **, long);
 	size_t (*EVP_PKEY_get1_encoded_public_key)(EVP_PKEY *, unsigned char **);
+	int (*i2d_PUBKEY)(EVP_PKEY *, unsigned char **);
+	int (*EVP_PKEY_get_base_id)(const EVP_PKEY *);
+	int (*EVP_PKEY_get_bits)(const EVP_PKEY *);
 	void (*CRYPTO_free)(void *, const char *, int);
 	void (*EVP_PKEY_free)(EVP_PKEY *);
 	int (*EVP_MD_get_type)(const EVP_MD *);
@@ -269,6 +272,9 @@ static int load_symbols(functions *f, void *crypto_lib, void *ssl_lib, char *why
 	SYM(crypto_lib, d2i_AutoPrivateKey);
 	SYM(crypto_lib, d2i_KeyParams);
 	SYM(crypto_lib, EVP_PKEY_get1_encoded_public_key);
+	SYM(crypto_lib, i2d_PUBKEY);
+	SYM(crypto_lib, EVP_PKEY_get_base_id);
+	SYM(crypto_lib, EVP_PKEY_get_bits);
 	SYM(crypto_lib, CRYPTO_free);
 	SYM(crypto_lib, EVP_PKEY_free);
 	SYM(crypto_lib, EVP_MD_get_type);
@@ -1151,6 +1157,29 @@ int shim_conn_peer_tmp_key(shim_conn *c, int *group, unsigned char *buf, int len
 	F.EVP_PKEY_free(k);
 	F.ERR_clear_error();
 	return r;
+}
+
+int shim_conn_peer_tmp_key_spki(shim_conn *c, int *type, int *bits, unsigned char *buf, int len) {
+	EVP_PKEY *k = NULL;
+	*type = 0;
+	*bits = 0;
+	F.ERR_clear_error();
+	if (F.SSL_ctrl(c->ssl, SSL_CTRL_GET_PEER_TMP_KEY, 0, &k) != 1 || k == NULL) {
+		F.ERR_clear_error();
+		return 0;
+	}
+	*type = F.EVP_PKEY_get_base_id(k);
+	*bits = F.EVP_PKEY_get_bits(k);
+	// i2d_PUBKEY goes through OpenSSL 3's encoder lookup (slow): only for
+	// the keys Go has no type for.
+	int n = F.i2d_PUBKEY(k, NULL);
+	if (n > 0 && buf != NULL && n <= len) {
+		unsigned char *p = buf;
+		n = F.i2d_PUBKEY(k, &p);
+	}
+	F.EVP_PKEY_free(k);
+	F.ERR_clear_error();
+	return n > 0 ? n : 0;
 }
 
 const char *shim_conn_server_name(shim_conn *c) { return F.SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name); }

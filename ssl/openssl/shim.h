@@ -103,6 +103,10 @@ int shim_conn_alpn_no_overlap(shim_conn *c);
 int shim_conn_session_reused(shim_conn *c);
 int shim_conn_ocsp_response(shim_conn *c, const unsigned char **p);
 int shim_conn_peer_tmp_key(shim_conn *c, int *group, unsigned char *buf, int len);
+// The peer's temporary key as SubjectPublicKeyInfo DER (i2d_PUBKEY), with
+// EVP_PKEY_get_base_id and EVP_PKEY_get_bits: the DER's length (written to
+// buf only when it fits), 0 when there is no key.
+int shim_conn_peer_tmp_key_spki(shim_conn *c, int *type, int *bits, unsigned char *buf, int len);
 const char *shim_conn_server_name(shim_conn *c);
 int shim_conn_peer_chain(shim_conn *c, OPENSSL_STACK **stack, void **leaf);
 
