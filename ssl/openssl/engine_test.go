@@ -26,7 +26,7 @@ func TestLoaded(t *testing.T) {
 }
 
 func TestLoadFailuresSayWhy(t *testing.T) {
-	err := load("libcrypto-does-not-exist.so.3", sslLibrary)
+	err := load("libcrypto-does-not-exist.so.3", "libssl.so.3")
 	if err == nil || !strings.Contains(err.Error(), "libcrypto-does-not-exist.so.3") {
 		t.Errorf("missing library: %v", err)
 	}
@@ -415,5 +415,24 @@ func TestCipherTableMatchesLibssl(t *testing.T) {
 	}
 	if len(suites) < 150 {
 		t.Errorf("libssl listed only %d suites", len(suites))
+	}
+}
+
+// TestLoadFirstSaysWhy: no loadable pair leaves the process as it was and
+// says why for each candidate; the environment's pair is honoured.
+func TestLoadFirstSaysWhy(t *testing.T) {
+	err := loadFirst([]libraryPair{{"libcrypto-none.so.3", "libssl-none.so.3"}, {"/nonexistent/libcrypto.so.3", "/nonexistent/libssl.so.3"}})
+	if err == nil || !strings.Contains(err.Error(), "libcrypto-none.so.3") || !strings.Contains(err.Error(), "/nonexistent/libcrypto.so.3") {
+		t.Errorf("%v", err)
+	}
+	if err := loadFirst(nil); err == nil || !strings.Contains(err.Error(), envLibcrypto) {
+		t.Errorf("no candidates: %v", err)
+	}
+	// The real pair, again: already loaded, still fine.
+	if err := loadFirst(libraryCandidates("linux", func(string) string { return "" })); err != nil {
+		t.Error(err)
+	}
+	if !Available() {
+		t.Error("the backend must stay available")
 	}
 }

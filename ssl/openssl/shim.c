@@ -1,4 +1,4 @@
-//go:build cgo && linux
+//go:build cgo && (linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
 // See shim.h. Constants are OpenSSL 3.0's, as <openssl/*.h> of 3.0 define
 // them; the comment beside each names the macro.

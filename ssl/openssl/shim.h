@@ -1,4 +1,4 @@
-//go:build cgo && linux
+//go:build cgo && (linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
 // The C side of the openssl backend: a thin layer over libssl 3 and
 // libcrypto 3, which it loads with dlopen at run time. No OpenSSL header is
