@@ -11,6 +11,10 @@
 #include "shim.h"
 #include "_cgo_export.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 typedef struct ssl_st SSL;
 typedef struct ssl_method_st SSL_METHOD;
 typedef struct ssl_cipher_st SSL_CIPHER;
@@ -397,6 +401,29 @@ int shim_buf_reserve(shim_buf *b, size_t n) {
 	return 1;
 }
 
+// buf_copy copies n bytes between a buffer and libssl's. For large
+// blocks glibc's memcpy uses `rep movsb`, which was measured (AMD EPYC,
+// glibc 2.36) to run at half speed when source and destination are not
+// equally aligned — here the usual case, a record's body following its
+// 5-byte header — and the copy into libssl's read buffer then cost 5 % of
+// a bulk transfer instead of 2.5 %. Unaligned 16-byte loads and stores do
+// not care.
+static void buf_copy(unsigned char *dst, const unsigned char *src, size_t n) {
+#if defined(__SSE2__)
+	for (; n >= 64; n -= 64, src += 64, dst += 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)src);
+		__m128i b = _mm_loadu_si128((const __m128i *)(src + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(src + 32));
+		__m128i d = _mm_loadu_si128((const __m128i *)(src + 48));
+		_mm_storeu_si128((__m128i *)dst, a);
+		_mm_storeu_si128((__m128i *)(dst + 16), b);
+		_mm_storeu_si128((__m128i *)(dst + 32), c);
+		_mm_storeu_si128((__m128i *)(dst + 48), d);
+	}
+#endif
+	memcpy(dst, src, n);
+}
+
 static int buf_bio_write(BIO *bio, const char *in, int len) {
 	shim_buf *b = F.BIO_get_data(bio);
 	F.BIO_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
@@ -404,7 +431,7 @@ static int buf_bio_write(BIO *bio, const char *in, int len) {
 		return 0;
 	if (!shim_buf_reserve(b, (size_t)len))
 		return -1; // out of memory: an error, not a retry
-	memcpy(b->p + b->w, in, (size_t)len);
+	buf_copy(b->p + b->w, (const unsigned char *)in, (size_t)len);
 	b->w += (size_t)len;
 	return len;
 }
@@ -421,7 +448,7 @@ static int buf_bio_read(BIO *bio, char *out, int len) {
 	}
 	if (n > (size_t)len)
 		n = (size_t)len;
-	memcpy(out, b->p + b->r, n);
+	buf_copy((unsigned char *)out, b->p + b->r, n);
 	b->r += n;
 	if (b->r == b->w)
 		b->r = b->w = 0;
