@@ -387,7 +387,7 @@ int shim_buf_reserve(shim_buf *b, size_t n) {
 		if (b->cap - b->w >= n)
 			return 1;
 	}
-	size_t cap = b->cap ? b->cap : 16384;
+	size_t cap = b->cap ? b->cap : 4096;
 	while (cap - b->w < n) {
 		if (cap > ((size_t)1 << 40))
 			return 0;
