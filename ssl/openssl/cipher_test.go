@@ -63,13 +63,15 @@ func TestCiphersBeyondCryptoTLS(t *testing.T) {
 		{"ECDHE-ECDSA-AES128-CCM8", p.server, "ECDH", "ECDSA", "AESCCM8(128)", 128, ssl.TlsV1_2},
 		{"ECDHE-ECDSA-ARIA128-GCM-SHA256", p.server, "ECDH", "ECDSA", "ARIAGCM(128)", 128, ssl.TlsV1_2},
 		{"ECDHE-RSA-CAMELLIA256-SHA384", rsa, "ECDH", "RSA", "Camellia(256)", 256, ssl.TlsV1_2},
+		{"RSA-PSK-AES128-GCM-SHA256", rsa, "RSAPSK", "RSA", "AESGCM(128)", 128, ssl.TlsV1_2},
 		{"TLS_AES_128_CCM_SHA256", p.server, "any", "any", "AESCCM(128)", 128, ssl.TlsV1_3},
 		{"TLS_AES_128_CCM_8_SHA256", p.server, "any", "any", "AESCCM8(128)", 128, ssl.TlsV1_3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ccfg, scfg := cipherSuiteConfigs(t, p, tc.name, tc.server)
+			psk := tc.au == "PSK" || tc.kx == "RSAPSK"
 			c, s := engines(t, ccfg, scfg)
-			if tc.server == nil {
+			if psk {
 				for _, e := range []*ssl.Engine{c, s} {
 					e.OnPreSharedKeyAuthenticationRequired(func(a *ssl.PreSharedKeyAuthenticator) {
 						a.SetIdentity([]byte("client1"))
