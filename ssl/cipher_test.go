@@ -131,6 +131,11 @@ func TestCipherLookup(t *testing.T) {
 	if len(got) != 2 || len(unknown) != 1 || unknown[0] != "bogus" {
 		t.Errorf("ParseCiphers: %v %v", got, unknown)
 	}
+	for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		if c := CipherByName(s.Name); c.ID() != s.ID || c.IANAName() != s.Name {
+			t.Errorf("%s: %#x %q", s.Name, c.ID(), c.IANAName())
+		}
+	}
 	if len(SupportedCiphers()) != len(tls.CipherSuites())+len(tls.InsecureCipherSuites()) {
 		t.Error("every crypto/tls suite must have a description")
 	}
