@@ -43,12 +43,12 @@ const (
 	maxCertificateChainSize = 64
 )
 
-// engine is one TLS endpoint: an SSL object over two BIOs, the seed's
-// SSL_connect model with memory BIOs, each BIO a plain C buffer (shim_buf)
-// that Feed and TakeOutput fill and drain without calling C. It implements the backend contract's
-// EngineCore: the owner feeds received ciphertext, takes ciphertext to send
-// and calls Handshake / Read / Write, which never block and return
-// ssl.ErrWantRead / ssl.ErrWantWrite as SSL_get_error says.
+// engine is one TLS endpoint: an SSL object over two in-memory BIOs, the
+// seed's SSL_connect model, each BIO over a plain C buffer (shim_buf) that
+// Feed and TakeOutput fill and drain without calling C. It implements the
+// backend contract's EngineCore: the owner feeds received ciphertext, takes
+// ciphertext to send and calls Handshake / Read / Write, which never block
+// and return ssl.ErrWantRead / ssl.ErrWantWrite as SSL_get_error says.
 //
 // Not safe for concurrent use: the owner makes one call at a time. Hooks
 // run synchronously inside Handshake and Read (and, for the alerts they
