@@ -39,7 +39,7 @@ func (goBackend) ImplementedClasses() []ImplementedClass {
 	return []ImplementedClass{ClassKey, ClassCertificate, ClassSocket, ClassDiffieHellman, ClassEllipticCurve}
 }
 
-func (goBackend) SupportedCiphers() []Cipher               { return SupportedCiphers() }
+func (goBackend) SupportedCiphers() []Cipher               { return goSupportedCiphers() }
 func (goBackend) SupportedEllipticCurves() []EllipticCurve { return SupportedEllipticCurves() }
 
 // goVersion encodes runtime.Version() ("go1.26.8") as OpenSSL encodes its
@@ -76,6 +76,9 @@ func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 	if ciphers := cfg.Ciphers(); len(ciphers) > 0 {
 		var pre13, in13 []uint16
 		for _, c := range ciphers {
+			if !goCipherSuite(c) {
+				return nil, fmt.Errorf("%w: the go backend cannot negotiate %s (crypto/tls does not implement it; the openssl backend can)", ErrUnsupported, c.Name())
+			}
 			if c.Protocol() == TlsV1_3 {
 				in13 = append(in13, c.ID())
 			} else {

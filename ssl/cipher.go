@@ -3,6 +3,7 @@ package ssl
 import (
 	"crypto/tls"
 	"strings"
+	"sync"
 )
 
 // Cipher is QSslCipher: a cipher suite with OpenSSL's name and description
@@ -15,45 +16,38 @@ type Cipher struct {
 type cipherDesc struct {
 	id            uint16
 	name          string // OpenSSL's name
+	iana          string // the IANA name (RFC 8446, …; crypto/tls's)
 	protoString   string // "TLSv1.3", "TLSv1.2", "TLSv1", "SSLv3"
 	kx, au, enc   string
 	used, support int
 }
 
-// cipherTable describes every suite crypto/tls implements.
-var cipherTable = []cipherDesc{
-	{tls.TLS_AES_128_GCM_SHA256, "TLS_AES_128_GCM_SHA256", "TLSv1.3", "any", "any", "AESGCM(128)", 128, 128},
-	{tls.TLS_AES_256_GCM_SHA384, "TLS_AES_256_GCM_SHA384", "TLSv1.3", "any", "any", "AESGCM(256)", 256, 256},
-	{tls.TLS_CHACHA20_POLY1305_SHA256, "TLS_CHACHA20_POLY1305_SHA256", "TLSv1.3", "any", "any", "CHACHA20/POLY1305(256)", 256, 256},
-	{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "ECDHE-ECDSA-AES128-GCM-SHA256", "TLSv1.2", "ECDH", "ECDSA", "AESGCM(128)", 128, 128},
-	{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.2", "ECDH", "RSA", "AESGCM(128)", 128, 128},
-	{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, "ECDHE-ECDSA-AES256-GCM-SHA384", "TLSv1.2", "ECDH", "ECDSA", "AESGCM(256)", 256, 256},
-	{tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, "ECDHE-RSA-AES256-GCM-SHA384", "TLSv1.2", "ECDH", "RSA", "AESGCM(256)", 256, 256},
-	{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, "ECDHE-ECDSA-CHACHA20-POLY1305", "TLSv1.2", "ECDH", "ECDSA", "CHACHA20/POLY1305(256)", 256, 256},
-	{tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, "ECDHE-RSA-CHACHA20-POLY1305", "TLSv1.2", "ECDH", "RSA", "CHACHA20/POLY1305(256)", 256, 256},
-	{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, "ECDHE-ECDSA-AES128-SHA", "TLSv1", "ECDH", "ECDSA", "AES(128)", 128, 128},
-	{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, "ECDHE-RSA-AES128-SHA", "TLSv1", "ECDH", "RSA", "AES(128)", 128, 128},
-	{tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, "ECDHE-ECDSA-AES256-SHA", "TLSv1", "ECDH", "ECDSA", "AES(256)", 256, 256},
-	{tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, "ECDHE-RSA-AES256-SHA", "TLSv1", "ECDH", "RSA", "AES(256)", 256, 256},
-	{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, "ECDHE-ECDSA-AES128-SHA256", "TLSv1.2", "ECDH", "ECDSA", "AES(128)", 128, 128},
-	{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, "ECDHE-RSA-AES128-SHA256", "TLSv1.2", "ECDH", "RSA", "AES(128)", 128, 128},
-	{tls.TLS_RSA_WITH_AES_128_GCM_SHA256, "AES128-GCM-SHA256", "TLSv1.2", "RSA", "RSA", "AESGCM(128)", 128, 128},
-	{tls.TLS_RSA_WITH_AES_256_GCM_SHA384, "AES256-GCM-SHA384", "TLSv1.2", "RSA", "RSA", "AESGCM(256)", 256, 256},
-	{tls.TLS_RSA_WITH_AES_128_CBC_SHA256, "AES128-SHA256", "TLSv1.2", "RSA", "RSA", "AES(128)", 128, 128},
-	{tls.TLS_RSA_WITH_AES_128_CBC_SHA, "AES128-SHA", "SSLv3", "RSA", "RSA", "AES(128)", 128, 128},
-	{tls.TLS_RSA_WITH_AES_256_CBC_SHA, "AES256-SHA", "SSLv3", "RSA", "RSA", "AES(256)", 256, 256},
-	{tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA, "ECDHE-RSA-DES-CBC3-SHA", "TLSv1", "ECDH", "RSA", "3DES(168)", 112, 168},
-	{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA, "DES-CBC3-SHA", "SSLv3", "RSA", "RSA", "3DES(168)", 112, 168},
-	{tls.TLS_ECDHE_ECDSA_WITH_RC4_128_SHA, "ECDHE-ECDSA-RC4-SHA", "TLSv1", "ECDH", "ECDSA", "RC4(128)", 128, 128},
-	{tls.TLS_ECDHE_RSA_WITH_RC4_128_SHA, "ECDHE-RSA-RC4-SHA", "TLSv1", "ECDH", "RSA", "RC4(128)", 128, 128},
-	{tls.TLS_RSA_WITH_RC4_128_SHA, "RC4-SHA", "SSLv3", "RSA", "RSA", "RC4(128)", 128, 128},
-}
+// The table's indexes: by IANA id, by OpenSSL name and by IANA name.
+var cipherIndex = sync.OnceValue(func() (ix struct {
+	byID   map[uint16]*cipherDesc
+	byName map[string]*cipherDesc
+	goTLS  map[uint16]bool
+}) {
+	ix.byID = make(map[uint16]*cipherDesc, len(cipherTable))
+	ix.byName = make(map[string]*cipherDesc, 2*len(cipherTable))
+	for i := range cipherTable {
+		d := &cipherTable[i]
+		ix.byID[d.id] = d
+		ix.byName[d.name] = d
+		if _, dup := ix.byName[d.iana]; !dup {
+			ix.byName[d.iana] = d
+		}
+	}
+	ix.goTLS = map[uint16]bool{}
+	for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		ix.goTLS[s.ID] = true
+	}
+	return ix
+})
 
 func cipherByID(id uint16) (Cipher, bool) {
-	for i := range cipherTable {
-		if cipherTable[i].id == id {
-			return Cipher{&cipherTable[i]}, true
-		}
+	if d := cipherIndex().byID[id]; d != nil {
+		return Cipher{d}, true
 	}
 	return Cipher{}, false
 }
@@ -64,18 +58,13 @@ func CipherFromID(id uint16) Cipher {
 	return c
 }
 
-// CipherByName returns the supported cipher with that OpenSSL name (or IANA
-// name, "TLS_ECDHE_…"), or the null cipher (QSslCipher(name)).
+// CipherByName returns the cipher with that OpenSSL name (or IANA name,
+// "TLS_ECDHE_…"), or the null cipher (QSslCipher(name)). Every suite
+// OpenSSL 3 or crypto/tls knows has a Cipher, whichever backend can
+// negotiate it.
 func CipherByName(name string) Cipher {
-	for i := range cipherTable {
-		if cipherTable[i].name == name {
-			return Cipher{&cipherTable[i]}
-		}
-	}
-	for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
-		if s.Name == name {
-			return CipherFromID(s.ID)
-		}
+	if d := cipherIndex().byName[name]; d != nil {
+		return Cipher{d}
 	}
 	return Cipher{}
 }
@@ -109,9 +98,26 @@ func ParseCiphers(list string) (ciphers []Cipher, unknown []string) {
 	return ciphers, unknown
 }
 
-// SupportedCiphers returns every cipher suite the go backend can negotiate,
-// including the insecure ones that must be asked for by name.
-func SupportedCiphers() []Cipher {
+// SupportedCiphers returns the cipher suites the active backend can
+// negotiate (QSslConfiguration::supportedCiphers): on the go backend every
+// suite crypto/tls implements, including the insecure ones that must be
+// asked for by name; on the openssl backend what libssl offers (PSK, DHE,
+// CCM, ARIA, CAMELLIA, … included), without the anonymous suites, as Qt.
+// SupportedCiphersFor answers for a backend chosen per Configuration.
+func SupportedCiphers() []Cipher { return SupportedCiphersFor("") }
+
+// SupportedCiphersFor returns the cipher suites the named backend ("" for
+// the active one) can negotiate; an unknown name gives an empty list.
+func SupportedCiphersFor(backend string) []Cipher {
+	if b := backendByName(backend); b != nil {
+		return b.SupportedCiphers()
+	}
+	return nil
+}
+
+// goSupportedCiphers is every suite crypto/tls implements: the go
+// backend's SupportedCiphers.
+func goSupportedCiphers() []Cipher {
 	var out []Cipher
 	for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
 		if c, ok := cipherByID(s.ID); ok {
@@ -121,14 +127,30 @@ func SupportedCiphers() []Cipher {
 	return out
 }
 
+// goCipherSuite reports whether crypto/tls implements the suite: the go
+// backend refuses a Configuration naming any other (ErrUnsupported).
+func goCipherSuite(c Cipher) bool { return !c.IsNull() && cipherIndex().goTLS[c.ID()] }
+
 // DefaultCiphers returns the ciphers a configuration uses when it names
-// none: crypto/tls's secure suites. Qt's rule (supported minus anonymous,
-// at least 128 bits) would also admit RC4 and RSA key exchange; those stay
-// available by name only.
+// none, on the active backend. On the go backend: crypto/tls's secure
+// suites (Qt's rule — supported minus anonymous, at least 128 bits —
+// would also admit RC4 and RSA key exchange; those stay available by name
+// only). On another backend, Qt's rule: its supported suites of at least
+// 128 bits, none anonymous or without encryption.
 func DefaultCiphers() []Cipher {
+	b := activeBackend()
+	if b == nil || b.Name() == "go" {
+		var out []Cipher
+		for _, s := range tls.CipherSuites() {
+			if c, ok := cipherByID(s.ID); ok {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
 	var out []Cipher
-	for _, s := range tls.CipherSuites() {
-		if c, ok := cipherByID(s.ID); ok {
+	for _, c := range b.SupportedCiphers() {
+		if c.UsedBits() >= 128 && c.AuthenticationMethod() != "None" && c.EncryptionMethod() != "None" {
 			out = append(out, c)
 		}
 	}
@@ -158,10 +180,7 @@ func (c Cipher) Name() string {
 
 // IANAName returns the IANA (and crypto/tls) name ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").
 func (c Cipher) IANAName() string {
-	if c.d == nil {
-		return ""
-	}
-	return tls.CipherSuiteName(c.d.id)
+	return c.desc().iana
 }
 
 // ProtocolString returns OpenSSL's protocol column ("TLSv1.2", "SSLv3", …).

@@ -2,6 +2,8 @@ package ssl
 
 import (
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -35,6 +37,74 @@ func TestCiphersMatchOpenSSL(t *testing.T) {
 	}
 }
 
+// TestCipherTableCoversOpenSSL: every suite the openssl command knows
+// (ALL, COMPLEMENTOFALL and the five TLS 1.3 suites) has a Cipher with its
+// IANA id and names and OpenSSL's columns, whichever backend is active.
+func TestCipherTableCoversOpenSSL(t *testing.T) {
+	out := runOpenSSL(t, t.TempDir(), "ciphers", "-V", "-stdname", "-v", "-ciphersuites",
+		"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256",
+		"ALL:COMPLEMENTOFALL:@SECLEVEL=0")
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		// 0x13,0x04 - TLS_AES_128_CCM_SHA256 - TLS_AES_128_CCM_SHA256 TLSv1.3 Kx=any Au=any Enc=AESCCM(128) Mac=AEAD
+		f := strings.Fields(line)
+		if len(f) < 9 {
+			continue
+		}
+		n++
+		var hi, lo uint16
+		if _, err := fmt.Sscanf(f[0], "0x%x,0x%x", &hi, &lo); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		c := CipherFromID(hi<<8 | lo)
+		want := []string{f[2], f[4], f[5], f[6], f[7], f[8]}
+		got := []string{c.IANAName(), c.Name(), c.ProtocolString(), "Kx=" + c.KeyExchangeMethod(), "Au=" + c.AuthenticationMethod(), "Enc=" + c.EncryptionMethod()}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("ours    %v\nopenssl %v", got, want)
+		}
+		if !CipherByName(f[4]).Equal(c) || !CipherByName(f[2]).Equal(c) {
+			t.Errorf("%s / %s: lookup by name", f[4], f[2])
+		}
+	}
+	if n < 150 {
+		t.Errorf("only %d suites compared", n)
+	}
+	dhe := CipherByName("TLS_DHE_RSA_WITH_AES_128_GCM_SHA256")
+	if dhe.Name() != "DHE-RSA-AES128-GCM-SHA256" || dhe.ID() != 0x009E || dhe.KeyExchangeMethod() != "DH" || dhe.UsedBits() != 128 {
+		t.Errorf("DHE-RSA: %s %#x %s %d", dhe.Name(), dhe.ID(), dhe.KeyExchangeMethod(), dhe.UsedBits())
+	}
+	if psk := CipherByName("PSK-AES256-GCM-SHA384"); psk.Protocol() != TlsV1_2 || psk.AuthenticationMethod() != "PSK" || psk.SupportedBits() != 256 {
+		t.Errorf("PSK: %+v", psk.desc())
+	}
+}
+
+// TestGoBackendRefusesWhatCryptoTLSLacks: a Configuration naming a suite
+// crypto/tls does not implement fails on the go backend with
+// ErrUnsupported naming it, instead of negotiating something else; the go
+// backend does not list such suites.
+func TestGoBackendRefusesWhatCryptoTLSLacks(t *testing.T) {
+	for _, name := range []string{"DHE-RSA-AES128-GCM-SHA256", "PSK-AES128-GCM-SHA256", "TLS_AES_128_CCM_SHA256"} {
+		var cfg Configuration
+		cfg.SetBackend("go")
+		cfg.SetCiphers([]Cipher{CipherByName("ECDHE-RSA-AES128-GCM-SHA256"), CipherByName(name)})
+		_, err := NewClientEngine(cfg, "localhost")
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v", name, err)
+		}
+		for _, c := range SupportedCiphersFor("go") {
+			if c.Name() == name {
+				t.Errorf("the go backend lists %s", name)
+			}
+		}
+	}
+	if SupportedCiphersFor("nonexistent") != nil {
+		t.Error("an unknown backend has no ciphers")
+	}
+	if ActiveBackend() == "go" && len(SupportedCiphers()) != len(SupportedCiphersFor("go")) {
+		t.Error("SupportedCiphers is the active backend's")
+	}
+}
+
 func TestCipherLookup(t *testing.T) {
 	c := CipherByName("ECDHE-RSA-AES128-GCM-SHA256")
 	if c.IsNull() || c.Protocol() != TlsV1_2 || c.UsedBits() != 128 || c.SupportedBits() != 128 ||
@@ -60,6 +130,11 @@ func TestCipherLookup(t *testing.T) {
 	got, unknown := ParseCiphers("ECDHE-RSA-AES128-GCM-SHA256::bogus:TLS_AES_256_GCM_SHA384")
 	if len(got) != 2 || len(unknown) != 1 || unknown[0] != "bogus" {
 		t.Errorf("ParseCiphers: %v %v", got, unknown)
+	}
+	for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		if c := CipherByName(s.Name); c.ID() != s.ID || c.IANAName() != s.Name {
+			t.Errorf("%s: %#x %q", s.Name, c.ID(), c.IANAName())
+		}
 	}
 	if len(SupportedCiphers()) != len(tls.CipherSuites())+len(tls.InsecureCipherSuites()) {
 		t.Error("every crypto/tls suite must have a description")

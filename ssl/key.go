@@ -22,7 +22,9 @@ import (
 
 // Key is QSslKey: a public or private key. The zero Key is Qt's null key.
 // Key holds a crypto/ecdsa, crypto/rsa, crypto/ed25519, crypto/ecdh or
-// crypto/dsa key; Handle returns it.
+// crypto/dsa key; Handle returns it. A public key Go has no type for (a
+// finite-field DH or X448 key-exchange key, an EC key on a curve such as
+// brainpool) is held as its SubjectPublicKeyInfo DER (NewEncodedPublicKey).
 type Key struct {
 	typ KeyType
 	alg KeyAlgorithm
@@ -63,6 +65,39 @@ func NewKey(k any) Key {
 		return Key{PublicKey, Opaque, t}
 	}
 	return Key{}
+}
+
+// encodedPublicKey is a public key Go has no type for, as a TLS library
+// reported it: its SubjectPublicKeyInfo DER and its size in bits.
+type encodedPublicKey struct {
+	der  []byte
+	bits int
+}
+
+// NewEncodedPublicKey wraps a public key Go has no type for — the
+// finite-field DH key of a DHE exchange (Dh), an X448 key (Opaque, as Qt
+// reports X25519 and X448 keys), an EC key on a curve crypto/ecdsa lacks
+// (Ec) — from its SubjectPublicKeyInfo DER (i2d_PUBKEY) and its size in bits
+// as OpenSSL counts it (EVP_PKEY_get_bits: the prime's for DH). Backends use
+// it for Configuration.EphemeralServerKey. Algorithm and Length report alg
+// and bits, ToDer and ToPem the DER, Handle a copy of it. Malformed DER, a
+// non-positive size or an algorithm other than Dh, Ec or Opaque gives an
+// error matching ErrMalformed.
+func NewEncodedPublicKey(der []byte, alg KeyAlgorithm, bits int) (Key, error) {
+	var spki struct {
+		Algo      pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if rest, err := asn1.Unmarshal(der, &spki); err != nil || len(rest) > 0 || len(spki.PublicKey.Bytes) == 0 {
+		return Key{}, malformed("not a SubjectPublicKeyInfo", err)
+	}
+	if alg != Dh && alg != Ec && alg != Opaque {
+		return Key{}, malformed(fmt.Sprintf("an encoded public key cannot be a %s key", alg), nil)
+	}
+	if bits <= 0 {
+		return Key{}, malformed(fmt.Sprintf("invalid key size %d", bits), nil)
+	}
+	return Key{PublicKey, alg, &encodedPublicKey{der: bytes.Clone(der), bits: bits}}, nil
 }
 
 // ParseKey decodes a key, as QSslKey's constructor does. alg is the expected
@@ -282,8 +317,15 @@ func (k Key) Type() KeyType { return k.typ }
 // Algorithm returns the key's algorithm (Opaque for Ed25519 and X25519).
 func (k Key) Algorithm() KeyAlgorithm { return k.alg }
 
-// Handle returns the underlying crypto key (nil for the null key).
-func (k Key) Handle() any { return k.k }
+// Handle returns the underlying crypto key (nil for the null key); for a key
+// Go has no type for (NewEncodedPublicKey), its SubjectPublicKeyInfo DER as
+// a []byte.
+func (k Key) Handle() any {
+	if e, ok := k.k.(*encodedPublicKey); ok {
+		return bytes.Clone(e.der)
+	}
+	return k.k
+}
 
 // Public returns the public half of a private key, or k itself.
 func (k Key) Public() Key {
@@ -317,6 +359,8 @@ func (k Key) Length() int {
 		return ecdhBits(t.Curve())
 	case *ecdh.PublicKey:
 		return ecdhBits(t.Curve())
+	case *encodedPublicKey:
+		return t.bits
 	}
 	return -1
 }
@@ -385,6 +429,8 @@ func (k Key) encode() ([]byte, string, error) {
 	case *dsa.PublicKey:
 		der, err := marshalDSAPublicKey(t)
 		return der, "PUBLIC KEY", err
+	case *encodedPublicKey:
+		return bytes.Clone(t.der), "PUBLIC KEY", nil
 	}
 	if k.typ == PrivateKey {
 		der, err := x509.MarshalPKCS8PrivateKey(k.k)

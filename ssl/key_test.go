@@ -1,6 +1,9 @@
 package ssl
 
 import (
+	"bytes"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"os"
 	"os/exec"
@@ -212,5 +215,51 @@ func TestKeyEquality(t *testing.T) {
 	}
 	if !NewKey("not a key").IsNull() {
 		t.Error("NewKey of a non-key must be null")
+	}
+}
+
+// TestEncodedPublicKey: a public key Go has no type for (X448 here, as a
+// TLS library hands it over) keeps its DER, algorithm and size; bad input
+// is refused.
+func TestEncodedPublicKey(t *testing.T) {
+	der, err := asn1.Marshal(struct {
+		Algo pkix.AlgorithmIdentifier
+		Key  asn1.BitString
+	}{pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 3, 101, 111}}, asn1.BitString{Bytes: bytes.Repeat([]byte{9}, 56), BitLength: 448}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := NewEncodedPublicKey(der, Opaque, 448)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.IsNull() || k.Type() != PublicKey || k.Algorithm() != Opaque || k.Length() != 448 || !bytes.Equal(k.ToDer(nil), der) {
+		t.Errorf("key %v %v %d", k.Type(), k.Algorithm(), k.Length())
+	}
+	if p, err := k.ToPem(nil); err != nil || !bytes.Contains(p, []byte("BEGIN PUBLIC KEY")) {
+		t.Errorf("PEM %q %v", p, err)
+	}
+	h := k.Handle().([]byte)
+	h[0] ^= 0xff
+	if !bytes.Equal(k.ToDer(nil), der) || !k.Public().Equal(k) {
+		t.Error("Handle must return a copy; Public is the key itself")
+	}
+	if other, _ := NewEncodedPublicKey(der, Dh, 448); other.Equal(k) {
+		t.Error("keys of different algorithms are not equal")
+	}
+	for _, bad := range []struct {
+		der  []byte
+		alg  KeyAlgorithm
+		bits int
+	}{
+		{der[:len(der)-1], Opaque, 448},
+		{append(bytes.Clone(der), 0), Opaque, 448},
+		{nil, Dh, 2048},
+		{der, Rsa, 448},
+		{der, Opaque, 0},
+	} {
+		if k, err := NewEncodedPublicKey(bad.der, bad.alg, bad.bits); !errors.Is(err, ErrMalformed) || !k.IsNull() {
+			t.Errorf("%x %v %d: %v", bad.der, bad.alg, bad.bits, err)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-//go:build cgo && linux
+//go:build cgo && (linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
 package openssl
 
@@ -50,12 +50,31 @@ func (backend) ImplementedClasses() []ssl.ImplementedClass {
 		ssl.ClassEllipticCurve}
 }
 
-// SupportedCiphers lists the suites libssl offers ("ALL" and its TLS 1.3
-// suites) that package ssl has a Cipher for.
+// SupportedCiphers lists the suites libssl can negotiate: those of its
+// "ALL" list and the five TLS 1.3 suites (the CCM ones, off by default,
+// included), without the anonymous ones (Au=None), as Qt lists them.
+// Every one has a Cipher in package ssl's table.
 func (backend) SupportedCiphers() []ssl.Cipher { return supportedCiphers() }
 
+// tls13Suites are every TLS 1.3 suite OpenSSL 3 implements.
+const tls13Suites = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:" +
+	"TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256"
+
 var supportedCiphers = sync.OnceValue(func() []ssl.Cipher {
-	spec := &contextSpec{minV: tls10, maxV: tls13, cipherList: "ALL"}
+	var out []ssl.Cipher
+	for _, c := range libsslCiphers("ALL", tls13Suites) {
+		if !c.IsNull() && c.AuthenticationMethod() != "None" {
+			out = append(out, c)
+		}
+	}
+	return out
+})
+
+// libsslCiphers is the cipher list libssl builds from a cipher string and
+// a TLS 1.3 suite list, as Ciphers (the null Cipher for a suite package
+// ssl has no description of).
+func libsslCiphers(cipherList, suites string) []ssl.Cipher {
+	spec := &contextSpec{minV: tls10, maxV: tls13, cipherList: cipherList, ciphersuites: suites}
 	ctx, err := spec.build()
 	if err != nil {
 		return nil
@@ -63,14 +82,12 @@ var supportedCiphers = sync.OnceValue(func() []ssl.Cipher {
 	defer C.shim_ctx_free(ctx)
 	ids := make([]C.int, 512)
 	n := int(C.shim_ctx_cipher_ids(ctx, &ids[0], C.int(len(ids))))
-	var out []ssl.Cipher
+	out := make([]ssl.Cipher, 0, n)
 	for _, id := range ids[:n] {
-		if c := ssl.CipherFromID(uint16(id)); !c.IsNull() {
-			out = append(out, c)
-		}
+		out = append(out, ssl.CipherFromID(uint16(id)))
 	}
 	return out
-})
+}
 
 // SupportedEllipticCurves lists the curves package ssl knows that libssl
 // accepts as key-exchange groups.
@@ -110,6 +127,35 @@ func (backend) NewEngine(p ssl.SessionParams) (ssl.EngineCore, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// cipherDescription is one suite as libssl describes it.
+type cipherDescription struct {
+	id          uint16
+	used, alg   int    // SSL_CIPHER_get_bits
+	description string // SSL_CIPHER_description
+}
+
+// libsslCipherDescriptions describes the suites libssl lists for a cipher
+// string and a TLS 1.3 suite list (the tests compare package ssl's table
+// with it).
+func libsslCipherDescriptions(cipherList, suites string) []cipherDescription {
+	spec := &contextSpec{minV: tls10, maxV: tls13, cipherList: cipherList, ciphersuites: suites}
+	ctx, err := spec.build()
+	if err != nil {
+		return nil
+	}
+	defer C.shim_ctx_free(ctx)
+	var out []cipherDescription
+	for i := 0; ; i++ {
+		var id, alg C.int
+		var desc [256]C.char
+		used := int(C.shim_ctx_cipher_describe(ctx, C.int(i), &id, &alg, &desc[0], C.int(len(desc))))
+		if used < 0 {
+			return out
+		}
+		out = append(out, cipherDescription{id: uint16(id), used: used, alg: int(alg), description: C.GoString(&desc[0])})
+	}
 }
 
 var defaultSecurityLevel = sync.OnceValue(func() int {

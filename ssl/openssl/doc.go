@@ -3,18 +3,22 @@
 // -dev packages are needed to build it), as Qt's own default backend.
 //
 // Importing the package registers the backend with ssl.RegisterBackend when
-// libssl.so.3 and libcrypto.so.3 load; the "go" backend stays the default
-// active backend, and a Configuration chooses "openssl" with SetBackend.
+// OpenSSL 3's libssl and libcrypto load (libssl.so.3 on Linux; on macOS,
+// FreeBSD and NetBSD the names docs/openssl-backend.md lists; anywhere, the
+// paths in SSLSOCKET_LIBCRYPTO and SSLSOCKET_LIBSSL); the "go" backend
+// stays the default active backend, and a Configuration chooses "openssl"
+// with SetBackend.
 //
 //	import _ "github.com/sslsocket/sslsocket/ssl/openssl"
 //
-// Built with CGO_ENABLED=0, on a system other than Linux, or run where the
-// libraries are missing or are not version 3, the backend is absent:
+// Built with CGO_ENABLED=0, on a system other than Linux, macOS or a BSD,
+// or run where the libraries are missing or are not version 3, the backend
+// is absent:
 // Available reports false and LoadError says why, and everything else in
 // the module builds and works.
 //
-// Each connection is one SSL object over a pair of memory BIOs in
-// non-blocking mode, driven as the SSL_connect manual describes:
+// Each connection is one SSL object over a pair of in-memory BIOs (plain C
+// buffers that Go fills and drains directly) in non-blocking mode, driven as the SSL_connect manual describes:
 // SSL_do_handshake, SSL_read and SSL_write report SSL_ERROR_WANT_READ /
 // SSL_ERROR_WANT_WRITE, which the engine returns as ssl.ErrWantRead /
 // ssl.ErrWantWrite, and the caller moves the ciphertext. Certificate

@@ -1,12 +1,10 @@
-//go:build cgo && linux
+//go:build cgo && (linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
 package openssl
 
 /*
-#cgo noescape shim_feed
-#cgo nocallback shim_feed
-#cgo noescape shim_take
-#cgo nocallback shim_take
+#cgo noescape shim_buf_reserve
+#cgo nocallback shim_buf_reserve
 #include "shim.h"
 */
 import "C"
@@ -45,11 +43,12 @@ const (
 	maxCertificateChainSize = 64
 )
 
-// engine is one TLS endpoint: an SSL object over two memory BIOs, the
-// seed's SSL_connect model. It implements the backend contract's
-// EngineCore: the owner feeds received ciphertext, takes ciphertext to send
-// and calls Handshake / Read / Write, which never block and return
-// ssl.ErrWantRead / ssl.ErrWantWrite as SSL_get_error says.
+// engine is one TLS endpoint: an SSL object over two in-memory BIOs, the
+// seed's SSL_connect model, each BIO over a plain C buffer (shim_buf) that
+// Feed and TakeOutput fill and drain without calling C. It implements the
+// backend contract's EngineCore: the owner feeds received ciphertext, takes
+// ciphertext to send and calls Handshake / Read / Write, which never block
+// and return ssl.ErrWantRead / ssl.ErrWantWrite as SSL_get_error says.
 //
 // Not safe for concurrent use: the owner makes one call at a time. Hooks
 // run synchronously inside Handshake and Read (and, for the alerts they
@@ -85,9 +84,8 @@ type engine struct {
 	// output is held until the decision; a rejection then discards it.
 	pending bool
 
-	// The BIOs' pending counts, as of the last call that changed them
-	// (shim_do returns them): no cgo call to read them.
-	in, out int
+	// The buffers under the read and write BIOs (C memory, inside c).
+	in, out *C.shim_buf
 
 	tlsDone      bool  // SSL_do_handshake returned 1
 	done         bool  // handshake complete and accepted
@@ -149,6 +147,7 @@ func (e *engine) init(p ssl.SessionParams, session []byte) (err error) {
 		e.h.Delete()
 		return errorFrom("SSL_new", &ce)
 	}
+	e.in, e.out = C.shim_conn_in(e.c), C.shim_conn_out(e.c)
 	defer func() {
 		if err != nil {
 			e.Close()
@@ -219,7 +218,6 @@ func (e *engine) do(op C.int, p []byte) (int, int) {
 		ptr = (*C.uchar)(unsafe.Pointer(&p[0]))
 	}
 	r := C.shim_do(e.c, op, ptr, C.size_t(len(p)))
-	e.in, e.out = int(r.pending_in), int(r.pending_out)
 	if v := e.panicked; v != nil {
 		e.panicked = nil
 		panic(v)
@@ -262,18 +260,23 @@ func (e *engine) ended(op string) error {
 	return e.err
 }
 
-// Feed hands received ciphertext to the read BIO (which copies it).
+// errOutOfMemory latches an engine whose input buffer could not grow.
+var errOutOfMemory = &Error{Op: "feed", Text: "ssl/openssl: out of memory for the received data"}
+
+// Feed copies received ciphertext into the read BIO's buffer.
 func (e *engine) Feed(p []byte) {
-	if e.closed {
+	if e.closed || len(p) == 0 {
 		return
 	}
-	for len(p) > 0 {
-		n := min(len(p), 1<<30)
-		if k := C.shim_feed(e.c, cbytes(p[:n]), C.int(n)); k > 0 {
-			e.in += int(k)
+	b := e.in
+	if uint64(b.cap-b.w) < uint64(len(p)) && C.shim_buf_reserve(b, C.size_t(len(p))) == 0 {
+		if e.err == nil {
+			e.err = errOutOfMemory
 		}
-		p = p[n:]
+		return
 	}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(b.p)), b.cap)[b.w:], p)
+	b.w += C.size_t(len(p))
 }
 
 // FeedEOF records that the transport ended. libssl is not told (its
@@ -293,7 +296,7 @@ func (e *engine) BufferedInput() int {
 	if e.closed {
 		return 0
 	}
-	return e.in
+	return int(e.in.w - e.in.r)
 }
 
 // PendingOutput is the ciphertext in the write BIO (none while the output
@@ -302,7 +305,7 @@ func (e *engine) PendingOutput() int {
 	if e.closed || e.pending {
 		return 0
 	}
-	return e.out
+	return int(e.out.w - e.out.r)
 }
 
 // TakeOutput moves pending ciphertext into p.
@@ -310,8 +313,12 @@ func (e *engine) TakeOutput(p []byte) int {
 	if e.closed || e.pending || len(p) == 0 {
 		return 0
 	}
-	n := int(C.shim_take(e.c, cbytes(p), C.int(min(len(p), 1<<30))))
-	e.out -= n
+	b := e.out
+	n := copy(p, unsafe.Slice((*byte)(unsafe.Pointer(b.p)), b.cap)[b.r:b.w])
+	b.r += C.size_t(n)
+	if b.r == b.w {
+		b.r, b.w = 0, 0
+	}
 	return n
 }
 
@@ -375,8 +382,7 @@ func (e *engine) decide() error {
 	// libssl went on already: no alert can be sent any more. Drop what it
 	// wrote after the provisional acceptance (a server's Finished or
 	// tickets, a client's second flight): the peer sees the connection end.
-	C.shim_discard_out(e.c)
-	e.out = 0
+	e.out.r, e.out.w = 0, 0
 	e.pending = false
 	e.err = err
 	return err
@@ -457,7 +463,7 @@ func (e *engine) Close() error {
 	}
 	e.closed = true
 	C.shim_conn_free(e.c)
-	e.c = nil
+	e.c, e.in, e.out = nil, nil, nil
 	e.h.Delete()
 	return nil
 }
@@ -526,15 +532,17 @@ func (e *engine) sessionChain() []ssl.Certificate {
 	return chain
 }
 
-// ephemeralKey is the server's key-exchange key (SSL_get_peer_tmp_key),
-// for the groups package ssl has a Key type for (X25519 and the NIST
-// curves; not X448, brainpool, secp256k1 or finite-field DH).
+// ephemeralKey is the server's key-exchange key (SSL_get_peer_tmp_key):
+// X25519 and the NIST curves as crypto keys, from the encoded point (cheap);
+// the others — finite-field DH (Dh, the prime's size), X448 (Opaque, as Qt
+// reports X25519 and X448), EC curves crypto/ecdsa lacks (Ec) — as their
+// SubjectPublicKeyInfo DER (ssl.NewEncodedPublicKey).
 func (e *engine) ephemeralKey() ssl.Key {
 	var group C.int
 	var buf [160]byte
 	n := C.shim_conn_peer_tmp_key(e.c, &group, cbytes(buf[:]), C.int(len(buf)))
 	if n <= 0 {
-		return ssl.Key{}
+		return e.encodedEphemeralKey()
 	}
 	pub := buf[:n]
 	var k any
@@ -549,12 +557,44 @@ func (e *engine) ephemeralKey() ssl.Key {
 	case 716: // NID_secp521r1
 		k, err = ecdsa.ParseUncompressedPublicKey(elliptic.P521(), pub)
 	default:
-		return ssl.Key{}
+		return e.encodedEphemeralKey()
 	}
 	if err != nil {
 		return ssl.Key{}
 	}
 	return ssl.NewKey(k)
+}
+
+// EVP_PKEY_get_base_id values.
+const (
+	evpPkeyDH = 28  // EVP_PKEY_DH
+	evpPkeyEC = 408 // EVP_PKEY_EC
+)
+
+// encodedEphemeralKey is the server's key-exchange key for the groups Go has
+// no type for.
+func (e *engine) encodedEphemeralKey() ssl.Key {
+	var typ, bits C.int
+	n := C.shim_conn_peer_tmp_key_spki(e.c, &typ, &bits, nil, 0)
+	if n <= 0 || n > 1<<16 {
+		return ssl.Key{}
+	}
+	der := make([]byte, n)
+	if C.shim_conn_peer_tmp_key_spki(e.c, &typ, &bits, cbytes(der), n) != n {
+		return ssl.Key{}
+	}
+	alg := ssl.Opaque
+	switch typ {
+	case evpPkeyDH:
+		alg = ssl.Dh
+	case evpPkeyEC:
+		alg = ssl.Ec
+	}
+	k, err := ssl.NewEncodedPublicKey(der, alg, int(bits))
+	if err != nil {
+		return ssl.Key{}
+	}
+	return k
 }
 
 // certificates converts the DER of the certificates in stack (after leaf,

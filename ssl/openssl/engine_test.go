@@ -26,7 +26,7 @@ func TestLoaded(t *testing.T) {
 }
 
 func TestLoadFailuresSayWhy(t *testing.T) {
-	err := load("libcrypto-does-not-exist.so.3", sslLibrary)
+	err := load("libcrypto-does-not-exist.so.3", "libssl.so.3")
 	if err == nil || !strings.Contains(err.Error(), "libcrypto-does-not-exist.so.3") {
 		t.Errorf("missing library: %v", err)
 	}
@@ -390,4 +390,49 @@ func countRecords(b []byte) int {
 		b = b[5+l:]
 	}
 	return n
+}
+
+// TestCipherTableMatchesLibssl: every suite libssl knows (ALL and
+// COMPLEMENTOFALL at security level 0, and the five TLS 1.3 suites) has a
+// Cipher in package ssl whose fields are SSL_CIPHER_description's and
+// SSL_CIPHER_get_bits's, as Qt reads them.
+func TestCipherTableMatchesLibssl(t *testing.T) {
+	suites := libsslCipherDescriptions("ALL:COMPLEMENTOFALL:@SECLEVEL=0", tls13Suites)
+	for _, d := range suites {
+		f := strings.Fields(d.description)
+		c := ssl.CipherFromID(d.id)
+		if c.IsNull() || len(f) < 5 {
+			t.Errorf("no Cipher for %#04x %v", d.id, f)
+			continue
+		}
+		got := []string{c.Name(), c.ProtocolString(), "Kx=" + c.KeyExchangeMethod(), "Au=" + c.AuthenticationMethod(), "Enc=" + c.EncryptionMethod()}
+		if strings.Join(got, " ") != strings.Join(f[:5], " ") || c.UsedBits() != d.used || c.SupportedBits() != d.alg {
+			t.Errorf("ours   %v %d/%d\nlibssl %v %d/%d", got, c.UsedBits(), c.SupportedBits(), f[:5], d.used, d.alg)
+		}
+		if !ssl.CipherByName(c.Name()).Equal(c) || c.IANAName() == "" || !ssl.CipherByName(c.IANAName()).Equal(c) {
+			t.Errorf("%s: lookup by name or IANA name %q", c.Name(), c.IANAName())
+		}
+	}
+	if len(suites) < 150 {
+		t.Errorf("libssl listed only %d suites", len(suites))
+	}
+}
+
+// TestLoadFirstSaysWhy: no loadable pair leaves the process as it was and
+// says why for each candidate; the environment's pair is honoured.
+func TestLoadFirstSaysWhy(t *testing.T) {
+	err := loadFirst([]libraryPair{{"libcrypto-none.so.3", "libssl-none.so.3"}, {"/nonexistent/libcrypto.so.3", "/nonexistent/libssl.so.3"}})
+	if err == nil || !strings.Contains(err.Error(), "libcrypto-none.so.3") || !strings.Contains(err.Error(), "/nonexistent/libcrypto.so.3") {
+		t.Errorf("%v", err)
+	}
+	if err := loadFirst(nil); err == nil || !strings.Contains(err.Error(), envLibcrypto) {
+		t.Errorf("no candidates: %v", err)
+	}
+	// The real pair, again: already loaded, still fine.
+	if err := loadFirst(libraryCandidates("linux", func(string) string { return "" })); err != nil {
+		t.Error(err)
+	}
+	if !Available() {
+		t.Error("the backend must stay available")
+	}
 }

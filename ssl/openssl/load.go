@@ -1,10 +1,10 @@
-//go:build cgo && linux
+//go:build cgo && (linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
 package openssl
 
 /*
 #cgo CFLAGS: -O2 -Wall -Wno-unused-function
-#cgo LDFLAGS: -ldl
+#cgo linux LDFLAGS: -ldl
 #include <stdlib.h>
 #include "shim.h"
 */
@@ -13,13 +13,10 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
+	"strings"
 	"unsafe"
-)
-
-// The shared objects of OpenSSL 3 (the soname every Linux distribution uses).
-const (
-	cryptoLibrary = "libcrypto.so.3"
-	sslLibrary    = "libssl.so.3"
 )
 
 var (
@@ -31,13 +28,34 @@ var (
 )
 
 func init() {
-	loadErr = load(cryptoLibrary, sslLibrary)
+	loadErr = loadFirst(libraryCandidates(runtime.GOOS, os.Getenv))
 	if loadErr != nil {
 		return
 	}
 	versionNumber = int64(C.shim_version_num())
 	versionString = C.GoString(C.shim_version_string())
 	register()
+}
+
+// loadFirst loads the first candidate pair that is OpenSSL 3, or says why
+// none is.
+func loadFirst(candidates []libraryPair) error {
+	if len(candidates) == 0 {
+		return fmt.Errorf("ssl/openssl: no OpenSSL 3 library names are known for %s: set %s and %s",
+			runtime.GOOS, envLibcrypto, envLibssl)
+	}
+	var why []string
+	for _, c := range candidates {
+		err := load(c.crypto, c.ssl)
+		if err == nil {
+			return nil
+		}
+		why = append(why, err.Error())
+	}
+	if len(why) == 1 {
+		return errors.New(why[0])
+	}
+	return errors.New(strings.Join(why, "; "))
 }
 
 // load dlopens the two libraries and resolves what the shim uses.

@@ -1,4 +1,4 @@
-//go:build cgo && linux
+//go:build cgo && (linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
 // The C side of the openssl backend: a thin layer over libssl 3 and
 // libcrypto 3, which it loads with dlopen at run time. No OpenSSL header is
@@ -27,8 +27,23 @@ typedef struct shim_err {
 	char text[512];      // every queued error, ERR_error_string_n format, ", "-separated
 } shim_err;
 
-// shim_conn is one SSL object over a pair of memory BIOs.
+// shim_conn is one SSL object over a pair of BIOs reading and writing
+// two shim_bufs.
 typedef struct shim_conn shim_conn;
+
+// shim_buf is a byte buffer in C memory: bytes [r, w) of p[0:cap] are
+// queued. libssl's BIOs read the input one and append to the output one
+// during C calls; between calls Go appends to the input and takes from the
+// output directly (one goroutine at a time, as the engine's contract says),
+// calling shim_buf_reserve only to make room.
+typedef struct shim_buf {
+	unsigned char *p;
+	size_t cap, r, w;
+} shim_buf;
+
+// shim_buf_reserve makes room for n more bytes after w (moving the queued
+// bytes to the front, else growing p); 0 when out of memory.
+int shim_buf_reserve(shim_buf *b, size_t n);
 
 // Loading.
 int shim_load(const char *crypto_name, const char *ssl_name, char *why, size_t why_len);
@@ -72,16 +87,11 @@ enum { SHIM_HANDSHAKE = 0, SHIM_READ = 1, SHIM_WRITE = 2, SHIM_SHUTDOWN = 3 };
 typedef struct shim_result {
 	int code;
 	size_t n;
-	size_t pending_in;  // BIO_ctrl_pending of the read BIO afterwards
-	size_t pending_out; // and of the write BIO
 } shim_result;
 shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len);
 shim_err *shim_conn_err(shim_conn *c);
-int shim_feed(shim_conn *c, const unsigned char *p, int len);
-int shim_take(shim_conn *c, unsigned char *p, int len);
-size_t shim_pending_in(shim_conn *c);
-size_t shim_pending_out(shim_conn *c);
-void shim_discard_out(shim_conn *c);
+shim_buf *shim_conn_in(shim_conn *c);
+shim_buf *shim_conn_out(shim_conn *c);
 
 // Session facts.
 int shim_conn_version(shim_conn *c);
@@ -93,6 +103,10 @@ int shim_conn_alpn_no_overlap(shim_conn *c);
 int shim_conn_session_reused(shim_conn *c);
 int shim_conn_ocsp_response(shim_conn *c, const unsigned char **p);
 int shim_conn_peer_tmp_key(shim_conn *c, int *group, unsigned char *buf, int len);
+// The peer's temporary key as SubjectPublicKeyInfo DER (i2d_PUBKEY), with
+// EVP_PKEY_get_base_id and EVP_PKEY_get_bits: the DER's length (written to
+// buf only when it fits), 0 when there is no key.
+int shim_conn_peer_tmp_key_spki(shim_conn *c, int *type, int *bits, unsigned char *buf, int len);
 const char *shim_conn_server_name(shim_conn *c);
 int shim_conn_peer_chain(shim_conn *c, OPENSSL_STACK **stack, void **leaf);
 
@@ -109,5 +123,9 @@ int shim_session_resumable(SSL_SESSION *s);
 // Cipher list of a fresh SSL for the context: IANA ids.
 int shim_ctx_cipher_ids(SSL_CTX *ctx, int *ids, int max);
 int shim_ctx_group_supported(int nid);
+// The i-th suite of a fresh SSL for the context: its IANA id, bits
+// (SSL_CIPHER_get_bits: used, returned, and algorithm) and
+// SSL_CIPHER_description; -1 when i is out of range.
+int shim_ctx_cipher_describe(SSL_CTX *ctx, int i, int *id, int *alg_bits, char *desc, int len);
 
 #endif

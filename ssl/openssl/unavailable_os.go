@@ -1,4 +1,4 @@
-//go:build cgo && !linux
+//go:build cgo && !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
 package openssl
 
@@ -8,4 +8,4 @@ import (
 )
 
 // loadErr says why the backend is absent from this build.
-var loadErr = errors.New("ssl/openssl: not built in: the run-time loader is written for Linux, not " + runtime.GOOS)
+var loadErr = errors.New("ssl/openssl: not built in: the run-time loader is written for Linux, macOS and the BSDs, not " + runtime.GOOS)
