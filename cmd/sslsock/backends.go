@@ -51,9 +51,9 @@ func runBackends(asJSON bool, stdout io.Writer) (int, error) {
 		}
 		if info.Active {
 			info.Version = ssl.SslLibraryVersionString()
-			for _, c := range ssl.SupportedCiphers() {
-				info.Ciphers = append(info.Ciphers, c.Name())
-			}
+		}
+		for _, c := range ssl.SupportedCiphersFor(name) {
+			info.Ciphers = append(info.Ciphers, c.Name())
 		}
 		infos = append(infos, info)
 	}
