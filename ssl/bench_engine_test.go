@@ -2,7 +2,6 @@ package ssl
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"net"
 	"testing"
@@ -14,21 +13,9 @@ import (
 
 // pipeTLSPair is a crypto/tls client and server over net.Pipe.
 func pipeTLSPair(b *testing.B, p *testPKI) (*tls.Conn, *tls.Conn) {
-	cert := tls.Certificate{Certificate: [][]byte{p.server.Cert.Raw}, PrivateKey: p.server.Key}
-	pool := x509.NewCertPool()
-	pool.AddCert(p.root.Cert)
+	scfg, ccfg := rawConfigs(p)
 	cli, srv := net.Pipe()
-	sc := tls.Server(srv, &tls.Config{Certificates: []tls.Certificate{cert}})
-	cc := tls.Client(cli, &tls.Config{RootCAs: pool, ServerName: "localhost"})
-	done := make(chan error, 1)
-	go func() { done <- sc.Handshake() }()
-	if err := cc.Handshake(); err != nil {
-		b.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
-	return cc, sc
+	return rawHandshake(b, cli, srv, scfg, ccfg)
 }
 
 // engineBulk moves b.N writes of size bytes from c to s through one

@@ -2,7 +2,7 @@ package ssl
 
 import (
 	"crypto/tls"
-	"crypto/x509"
+	"io"
 	"testing"
 	"time"
 )
@@ -65,8 +65,62 @@ func serverRound(b *testing.B, srv benchServer, cfg *tls.Config, resume bool) {
 	s.Close()
 }
 
+// drain reads r until it fails, then signals done.
+func drain(r io.Reader, done chan<- struct{}) {
+	buf := make([]byte, 32<<10)
+	for {
+		if _, err := r.Read(buf); err != nil {
+			close(done)
+			return
+		}
+	}
+}
+
+// bulkSideBySide writes 16 KiB chunks through ours and raw alternately
+// while their readers drain them; each write's time is its share of the
+// stream's steady state (TCP back-pressure paces it).
+func bulkSideBySide(b *testing.B, oursW, rawW io.WriteCloser, oursR, rawR io.Reader) {
+	buf := make([]byte, 16<<10)
+	od, rd := make(chan struct{}), make(chan struct{})
+	go drain(oursR, od)
+	go drain(rawR, rd)
+	b.SetBytes(int64(len(buf)))
+	sideBySide(b, func() {
+		if _, err := oursW.Write(buf); err != nil {
+			b.Fatal(err)
+		}
+	}, func() {
+		if _, err := rawW.Write(buf); err != nil {
+			b.Fatal(err)
+		}
+	})
+	oursW.Close()
+	rawW.Close()
+	<-od
+	<-rd
+}
+
 func BenchmarkSideBySide(b *testing.B) {
 	p := benchPKI(b)
+	b.Run("server-bulk-16k", func(b *testing.B) { // the accepted connection reads
+		ours, raw := ourServer(b, p, backendMode{}), rawServerWith(b, p, tls.RequestClientCert)
+		defer ours.close()
+		defer raw.close()
+		oc := dialRaw(b, ours.addr, benchClientConfig(p))
+		os := ours.accept()
+		rc := dialRaw(b, raw.addr, benchClientConfig(p))
+		rs := raw.accept()
+		defer os.Close()
+		defer rs.Close()
+		bulkSideBySide(b, oc, rc, os, rs)
+	})
+	b.Run("pair-bulk-16k", func(b *testing.B) { // our client writes, our server socket reads
+		oc, os := ourPair(b, p)
+		rc, rs := rawTLSPair(b, p)
+		defer os.Close()
+		defer rs.Close()
+		bulkSideBySide(b, oc, rc, os, rs)
+	})
 	for _, bc := range []struct {
 		name   string
 		resume bool
@@ -103,26 +157,8 @@ func BenchmarkSideBySide(b *testing.B) {
 		})
 	})
 	b.Run("pair-resumed", func(b *testing.B) {
-		ccfg := p.clientConfig()
-		ccfg.SetSslOption(SslOptionDisableSessionPersistence, false)
-		c, s := pairWith(b, p, ccfg)
-		c.WaitForReadyRead(200 * time.Millisecond) // the ticket
-		ticket := c.SslConfiguration().SessionTicket()
-		c.Abort()
-		s.Abort()
-		if len(ticket) == 0 {
-			b.Fatal("no ticket")
-		}
-		ccfg.SetSessionTicket(ticket)
-		pool := x509.NewCertPool()
-		pool.AddCert(p.root.Cert)
-		scfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{p.server.Cert.Raw}, PrivateKey: p.server.Key}}}
-		rcfg := &tls.Config{RootCAs: pool, ServerName: "localhost", ClientSessionCache: tls.NewLRUClientSessionCache(1)}
-		rc, rs := rawPairWith(b, scfg, rcfg)
-		go rs.Write([]byte("x")) // the client reads the ticket with it
-		rc.Read(make([]byte, 1))
-		rc.Close()
-		rs.Close()
+		ccfg := ticketConfig(b, p)
+		scfg, rcfg := rawResumingConfigs(b, p)
 		sideBySide(b, func() {
 			c, s := pairWith(b, p, ccfg)
 			if !c.IsSessionResumed() {

@@ -25,14 +25,31 @@ func benchPKI(b *testing.B) *testPKI {
 	return benchPKIOnce.p
 }
 
-// rawTLSPair is a crypto/tls client and server over loopback TCP, TLS 1.3.
-func rawTLSPair(b *testing.B, p *testPKI) (*tls.Conn, *tls.Conn) {
-	cert := tls.Certificate{Certificate: [][]byte{p.server.Cert.Raw}, PrivateKey: p.server.Key}
+// rawConfigs are the raw crypto/tls server and client configurations of
+// the benchmarks: the same identity and trust as ours, crypto/tls defaults.
+func rawConfigs(p *testPKI) (server, client *tls.Config) {
 	pool := x509.NewCertPool()
 	pool.AddCert(p.root.Cert)
+	cert := tls.Certificate{Certificate: [][]byte{p.server.Cert.Raw}, PrivateKey: p.server.Key}
+	return &tls.Config{Certificates: []tls.Certificate{cert}}, &tls.Config{RootCAs: pool, ServerName: "localhost"}
+}
+
+// rawTLSPair is a crypto/tls client and server over loopback TCP, TLS 1.3.
+func rawTLSPair(b *testing.B, p *testPKI) (*tls.Conn, *tls.Conn) {
+	scfg, ccfg := rawConfigs(p)
+	return rawPairWith(b, scfg, ccfg)
+}
+
+// rawPairWith is a crypto/tls client and server over loopback TCP with
+// the given configurations, handshake completed.
+func rawPairWith(b *testing.B, scfg, ccfg *tls.Config) (*tls.Conn, *tls.Conn) {
 	cli, srv := tcpPairB(b)
-	sc := tls.Server(srv, &tls.Config{Certificates: []tls.Certificate{cert}})
-	cc := tls.Client(cli, &tls.Config{RootCAs: pool, ServerName: "localhost"})
+	return rawHandshake(b, cli, srv, scfg, ccfg)
+}
+
+// rawHandshake runs crypto/tls's handshake over a connected pair.
+func rawHandshake(b *testing.B, cli, srv net.Conn, scfg, ccfg *tls.Config) (*tls.Conn, *tls.Conn) {
+	sc, cc := tls.Server(srv, scfg), tls.Client(cli, ccfg)
 	done := make(chan error, 1)
 	go func() { done <- sc.Handshake() }()
 	if err := cc.Handshake(); err != nil {
@@ -44,20 +61,33 @@ func rawTLSPair(b *testing.B, p *testPKI) (*tls.Conn, *tls.Conn) {
 	return cc, sc
 }
 
-// rawPairWith is a crypto/tls client and server over loopback TCP with
-// the given configurations, handshake completed.
-func rawPairWith(b *testing.B, scfg, ccfg *tls.Config) (*tls.Conn, *tls.Conn) {
-	cli, srv := tcpPairB(b)
-	sc, cc := tls.Server(srv, scfg), tls.Client(cli, ccfg)
-	done := make(chan error, 1)
-	go func() { done <- sc.Handshake() }()
-	if err := cc.Handshake(); err != nil {
-		b.Fatal(err)
+// ticketConfig is our client configuration holding a fresh session ticket.
+func ticketConfig(b *testing.B, p *testPKI) Configuration {
+	ccfg := p.clientConfig()
+	ccfg.SetSslOption(SslOptionDisableSessionPersistence, false)
+	c, s := pairWith(b, p, ccfg)
+	c.WaitForReadyRead(200 * time.Millisecond) // let the ticket arrive
+	ticket := c.SslConfiguration().SessionTicket()
+	c.Abort()
+	s.Abort()
+	if len(ticket) == 0 {
+		b.Fatal("no ticket")
 	}
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
-	return cc, sc
+	ccfg.SetSessionTicket(ticket)
+	return ccfg
+}
+
+// rawResumingConfigs are rawConfigs with a client session cache that holds
+// a ticket already.
+func rawResumingConfigs(b *testing.B, p *testPKI) (server, client *tls.Config) {
+	scfg, ccfg := rawConfigs(p)
+	ccfg.ClientSessionCache = tls.NewLRUClientSessionCache(1)
+	c, s := rawPairWith(b, scfg, ccfg)
+	go s.Write([]byte("x")) // the client reads the ticket with it
+	c.Read(make([]byte, 1))
+	c.Close()
+	s.Close()
+	return scfg, ccfg
 }
 
 func tcpPairB(b *testing.B) (net.Conn, net.Conn) {
@@ -187,17 +217,7 @@ func BenchmarkHandshake(b *testing.B) {
 func BenchmarkResumedHandshake(b *testing.B) {
 	p := benchPKI(b)
 	b.Run("sslsocket", func(b *testing.B) {
-		ccfg := p.clientConfig()
-		ccfg.SetSslOption(SslOptionDisableSessionPersistence, false)
-		c, s := pairWith(b, p, ccfg)
-		c.WaitForReadyRead(200 * time.Millisecond) // let the ticket arrive
-		ticket := c.SslConfiguration().SessionTicket()
-		c.Abort()
-		s.Abort()
-		if len(ticket) == 0 {
-			b.Fatal("no ticket")
-		}
-		ccfg.SetSessionTicket(ticket)
+		ccfg := ticketConfig(b, p)
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -210,17 +230,8 @@ func BenchmarkResumedHandshake(b *testing.B) {
 		}
 	})
 	b.Run("crypto-tls", func(b *testing.B) {
-		cert := tls.Certificate{Certificate: [][]byte{p.server.Cert.Raw}, PrivateKey: p.server.Key}
-		pool := x509.NewCertPool()
-		pool.AddCert(p.root.Cert)
-		scfg := &tls.Config{Certificates: []tls.Certificate{cert}}
-		ccfg := &tls.Config{RootCAs: pool, ServerName: "localhost", ClientSessionCache: tls.NewLRUClientSessionCache(1)}
+		scfg, ccfg := rawResumingConfigs(b, p)
 		pair := func() (*tls.Conn, *tls.Conn) { return rawPairWith(b, scfg, ccfg) }
-		c, s := pair()
-		go s.Write([]byte("x")) // the client reads the ticket with it
-		c.Read(make([]byte, 1))
-		c.Close()
-		s.Close()
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
