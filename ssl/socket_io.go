@@ -814,11 +814,3 @@ func (s *Socket) unlockWrite() {
 	s.ep.release()
 }
 
-// received puts bytes already read from the connection (a Server's peek at
-// the first byte) where the handshake takes them from: the read buffer.
-func (s *Socket) received(b []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rbuf = append(s.rbuf[:0], b...)
-	s.rpos, s.rend = 0, len(b)
-}
