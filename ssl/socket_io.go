@@ -813,4 +813,3 @@ func (s *Socket) unlockWrite() {
 	s.writeMu.Unlock()
 	s.ep.release()
 }
-
