@@ -292,22 +292,23 @@ func (s *Server) handshake(conn net.Conn) {
 	}
 	s.inflight[sock] = struct{}{}
 	s.mu.Unlock()
-	defer func() {
+	handshaken := func() { // before the hand-off: nothing of ours runs beside the application
 		s.mu.Lock()
 		delete(s.inflight, sock)
 		s.mu.Unlock()
-	}()
+		fwd.stop() // its events are its own from now on
+	}
 
 	fwd.started()
 	// The handshake runs here, on the connection's goroutine; its timeout
 	// restarts after the first byte, as in Qt.
 	if err := sock.serveHandshake(first, time.Now().Add(timeout)); err != nil {
-		fwd.stop()
+		handshaken()
 		sock.Abort()
 		release()
 		return
 	}
-	fwd.stop() // handed out: its events are its own from now on
+	handshaken()
 	select {
 	case s.ready <- sock:
 	case <-s.closed:
