@@ -29,9 +29,10 @@ type Server struct {
 	config           *Configuration // a snapshot the accepted sockets share; replaced, never modified
 	handshakeTimeout time.Duration
 	maxPending       int
-	pending          int  // connections handshaking or encrypted but not yet accepted
-	shut             bool // Close was called
-	inflight         map[*Socket]struct{}
+	pending          int                      // connections handshaking or encrypted but not yet accepted
+	shut             bool                     // Close was called
+	inflight         map[*Socket]inflightConn // connections from accept to hand-off, with their timeouts (server_timeout.go)
+	sweeping         bool                     // the sweeper goroutine runs
 
 	listener net.Listener
 	ready    chan *Socket  // unbuffered: a handshake goroutine hands its socket to Accept
@@ -85,7 +86,7 @@ func Listen(network, address string, config Configuration) (*Server, error) {
 func NewServer(l net.Listener, config Configuration) *Server {
 	s := &Server{config: cloneSnapshot(config), handshakeTimeout: DefaultHandshakeTimeout,
 		maxPending: DefaultMaxPendingConnections, listener: l, ready: make(chan *Socket),
-		closed: make(chan struct{}), inflight: map[*Socket]struct{}{}}
+		closed: make(chan struct{}), inflight: map[*Socket]inflightConn{}}
 	s.cond.L = &s.mu
 	s.wg.Add(1)
 	go s.acceptLoop()
@@ -261,48 +262,40 @@ func (s *Server) handshake(conn net.Conn) {
 	fwd := s.forward(sock)
 	defer fwd.stop()
 
+	if !s.track(sock, conn, timeout) {
+		fwd.stop()
+		sock.Abort()
+		release()
+		return
+	}
+	handshaken := func() { // before the hand-off: nothing of ours runs beside the application
+		s.untrack(sock)
+		fwd.stop() // its events are its own from now on
+	}
+
 	// Qt peeks at the first byte: anything but a handshake record (0x16)
 	// is closed without an error event (in order: no reset for a plain
 	// HTTP client); nothing at all within the timeout is Qt's
 	// errorOccurred(SocketTimeoutError). The peek reads what has arrived
 	// (usually the whole ClientHello), which the handshake then consumes.
-	first, err := s.peek(conn, timeout)
+	first, err := s.peek(conn)
 	if err != nil || first[0] != 0x16 {
 		if isTimeout(err) {
 			sock.fail(SocketTimeoutError, "The handshake timed out", err) // a quiet client: forwarded
-			fwd.stop()
+			handshaken()
 		} else {
-			fwd.stop()
+			handshaken()
 			closeOrderly(conn, true)
 			sock.Abort()
 		}
 		release()
 		return
 	}
-
-	s.mu.Lock()
-	select {
-	case <-s.closed:
-		s.mu.Unlock()
-		fwd.stop()
-		sock.Abort()
-		release()
-		return
-	default:
-	}
-	s.inflight[sock] = struct{}{}
-	s.mu.Unlock()
-	handshaken := func() { // before the hand-off: nothing of ours runs beside the application
-		s.mu.Lock()
-		delete(s.inflight, sock)
-		s.mu.Unlock()
-		fwd.stop() // its events are its own from now on
-	}
+	s.restart(sock, timeout) // as in Qt, the timeout starts again after the first byte
 
 	fwd.started()
-	// The handshake runs here, on the connection's goroutine; its timeout
-	// restarts after the first byte, as in Qt.
-	if err := sock.serveHandshake(first, time.Now().Add(timeout)); err != nil {
+	// The handshake runs here, on the connection's goroutine.
+	if err := sock.serveHandshake(first); err != nil {
 		handshaken()
 		sock.Abort()
 		release()
@@ -322,16 +315,16 @@ func (s *Server) handshake(conn net.Conn) {
 // usually reads nothing more from the network for it.
 const peekSize = 4096
 
-// peek waits up to timeout for the client's first bytes and returns a copy
-// of what one read brought (at least one byte, or an error).
-func (s *Server) peek(conn net.Conn, timeout time.Duration) ([]byte, error) {
+// peek waits for the client's first bytes (until the sweeper expires the
+// connection) and returns a copy of what one read brought (at least one
+// byte, or an error).
+func (s *Server) peek(conn net.Conn) ([]byte, error) {
 	buf, _ := s.peekBufs.Get().(*[peekSize]byte)
 	if buf == nil {
 		buf = new([peekSize]byte)
 	}
 	defer s.peekBufs.Put(buf)
-	_ = conn.SetReadDeadline(time.Now().Add(timeout))
-	n, err := conn.Read(buf[:]) // the handshake sets its own deadline next
+	n, err := conn.Read(buf[:])
 	if n == 0 {
 		if err == nil {
 			err = io.ErrNoProgress

@@ -230,3 +230,75 @@ func TestServerQueryPeerVerificationAfterHandshake(t *testing.T) {
 		}
 	})
 }
+
+// TestServerCloseEndsSilentClients: Close does not wait for the handshake
+// timeout of clients that connected and sent nothing yet; and a server
+// whose timeouts are swept (no timer per connection) still cuts such a
+// client at its timeout, with SocketTimeoutError, while others are served.
+func TestServerCloseEndsSilentClients(t *testing.T) {
+	checkNoLeaks(t)
+	p := newTestPKI(t)
+	srv := newTestServer(t, p.serverConfig(p.server)) // the default timeout: 5 s
+	var silent []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		silent = append(silent, c)
+	}
+	time.Sleep(50 * time.Millisecond) // accepted, waiting for their first byte
+	start := time.Now()
+	srv.Close()
+	if d := time.Since(start); d > 2500*time.Millisecond {
+		t.Errorf("Close took %v with silent clients in flight", d)
+	}
+	for _, c := range silent {
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+			t.Errorf("a silent client's connection stayed open: %v", err)
+		}
+	}
+
+	srv = newTestServer(t, p.serverConfig(p.server))
+	srv.SetHandshakeTimeout(200 * time.Millisecond)
+	var timeouts atomic.Int32
+	srv.OnErrorOccurred(func(_ *Socket, k SocketError) {
+		if k == SocketTimeoutError {
+			timeouts.Add(1)
+		}
+	})
+	quiet, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quiet.Close()
+	cfg := p.clientConfig()
+	c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := srv.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := quiet.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+		t.Errorf("the quiet client was not cut: %v", err)
+	}
+	if timeouts.Load() != 1 {
+		t.Errorf("%d SocketTimeoutError events, want 1", timeouts.Load())
+	}
+	// The served connection has no deadline left from the sweeper.
+	time.Sleep(300 * time.Millisecond)
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1)
+	if _, err := io.ReadFull(s, buf); err != nil || buf[0] != 'x' {
+		t.Errorf("the accepted socket after the timeout period: %q %v", buf, err)
+	}
+	c.Close()
+	s.Close()
+}

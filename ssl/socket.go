@@ -886,24 +886,24 @@ func sniName(cfg Configuration, name string) string {
 // runHandshake drives the handshake, then becomes the read loop if Qt's
 // buffered view is wanted.
 func (s *Socket) runHandshake() {
-	if sess, loop := s.handshake(time.Time{}); loop {
+	if sess, loop := s.handshake(false); loop {
 		s.readLoop(sess, true)
 	}
 }
 
 // serveHandshake runs a server handshake on the calling goroutine (the
-// Server's): prefix holds the bytes the server already read, deadline
-// bounds the handshake (its expiry is Qt's SocketTimeoutError). It
-// returns nil once the socket is encrypted; the failure was reported
-// through events, as on any socket.
-func (s *Socket) serveHandshake(prefix []byte, deadline time.Time) error {
+// Server's): prefix holds the bytes the server already read; the Server
+// bounds the handshake by expiring the connection's deadline, so a
+// timeout is Qt's SocketTimeoutError. It returns nil once the socket is
+// encrypted; the failure was reported through events, as on any socket.
+func (s *Socket) serveHandshake(prefix []byte) error {
 	if err := s.startEncryptionWith(true, prefix); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	s.wg.Add(1) // as a handshake goroutine: a teardown elsewhere waits for it
 	s.mu.Unlock()
-	sess, loop := s.handshake(deadline)
+	sess, loop := s.handshake(true)
 	if loop {
 		go func() {
 			defer s.wg.Done()
@@ -926,30 +926,25 @@ func (s *Socket) serveHandshake(prefix []byte, deadline time.Time) error {
 // handshake drives the handshake on the calling goroutine and reports
 // whether the caller should become the read loop. A teardown interrupts
 // it by closing the transport (no context: crypto/tls would start a
-// goroutine per handshake to watch one).
-func (s *Socket) handshake(deadline time.Time) (Stream, bool) {
+// goroutine per handshake to watch one). timed: a Server bounds it, and a
+// timeout is the Server's handshake timeout.
+func (s *Socket) handshake(timed bool) (Stream, bool) {
 	s.mu.Lock()
-	sess, raw := s.sess, s.raw
+	sess := s.sess
 	s.awaitPlainReaderLocked()
 	aborted := s.aborted
 	s.mu.Unlock()
 	if sess == nil || aborted {
 		return nil, false
 	}
-	if !deadline.IsZero() {
-		_ = raw.SetDeadline(deadline)
-	}
 	err := sess.Handshake(context.Background())
 	s.emitEncryptedBytesWritten()
 	if err != nil {
-		if !deadline.IsZero() && isTimeout(err) {
+		if timed && isTimeout(err) {
 			err = errHandshakeTimeout
 		}
 		s.handshakeFailed(err)
 		return nil, false
-	}
-	if !deadline.IsZero() {
-		_ = raw.SetDeadline(time.Time{})
 	}
 	st := sess.State()
 	s.mu.Lock()
