@@ -7,14 +7,6 @@ import (
 	"time"
 )
 
-// waitCtx turns Qt's millisecond-style timeout (negative: none) into a context.
-func waitCtx(timeout time.Duration) (context.Context, context.CancelFunc) {
-	if timeout < 0 {
-		return context.WithCancel(context.Background())
-	}
-	return context.WithTimeout(context.Background(), timeout)
-}
-
 // waitUntil blocks until check reports done, or ctx ends. check runs with
 // s.mu held; its ok result is returned as nil error.
 func (s *Socket) waitUntil(ctx context.Context, check func() (done bool, err error)) error {
@@ -40,38 +32,80 @@ func (s *Socket) waitUntil(ctx context.Context, check func() (done bool, err err
 	}
 }
 
+// waitTimed is waitUntil with a timeout (negative: none) instead of a
+// context: nothing is allocated when check is satisfied at once, and a
+// timer exists only while the caller really waits.
+func (s *Socket) waitTimed(timeout time.Duration, check func() (done bool, err error)) error {
+	if s.inHandler() {
+		return ErrWouldDeadlock
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if done, err := check(); done {
+		return err
+	}
+	if timeout == 0 {
+		return context.DeadlineExceeded
+	}
+	expired := false // guarded by s.mu
+	if timeout > 0 {
+		t := time.AfterFunc(timeout, func() {
+			s.mu.Lock()
+			expired = true
+			s.cond.Broadcast()
+			s.mu.Unlock()
+		})
+		defer t.Stop()
+	}
+	for {
+		s.cond.Wait()
+		if done, err := check(); done {
+			return err
+		}
+		if expired {
+			return context.DeadlineExceeded
+		}
+	}
+}
+
 // errNotConnected ends waits on a socket that stopped trying.
 var errNotConnected = errors.New("ssl: socket is not connected")
 
 // WaitForConnectedContext waits until the TCP connection is up.
 func (s *Socket) WaitForConnectedContext(ctx context.Context) error {
-	return s.waitUntil(ctx, func() (bool, error) {
-		switch s.state {
-		case ConnectedState, ClosingState:
-			return true, nil
-		case UnconnectedState:
-			return !s.tearing, s.lastErrorLocked()
-		}
-		return false, nil
-	})
+	return s.waitUntil(ctx, s.connectedLocked)
+}
+
+// connectedLocked is WaitForConnected's condition.
+func (s *Socket) connectedLocked() (bool, error) {
+	switch s.state {
+	case ConnectedState, ClosingState:
+		return true, nil
+	case UnconnectedState:
+		return !s.tearing, s.lastErrorLocked()
+	}
+	return false, nil
 }
 
 // WaitForEncryptedContext waits until the handshake completes. On failure
 // it returns why: a *VerificationError for refused certificates.
 func (s *Socket) WaitForEncryptedContext(ctx context.Context) error {
-	return s.waitUntil(ctx, func() (bool, error) {
-		switch {
-		case s.encrypted && !s.flushing, s.handshaked && !s.encrypted:
-			// encrypted was emitted and the early writes are out (or the
-			// connection has even ended since): later writes go straight out.
-			return true, nil
-		case s.state == UnconnectedState:
-			return !s.tearing, s.lastErrorLocked()
-		case s.mode == UnencryptedMode && !s.autoStart && s.state == ConnectedState:
-			return true, errors.New("ssl: no handshake was started")
-		}
-		return false, nil
-	})
+	return s.waitUntil(ctx, s.encryptedLocked)
+}
+
+// encryptedLocked is WaitForEncrypted's condition.
+func (s *Socket) encryptedLocked() (bool, error) {
+	switch {
+	case s.encrypted && !s.flushing, s.handshaked && !s.encrypted:
+		// encrypted was emitted and the early writes are out (or the
+		// connection has even ended since): later writes go straight out.
+		return true, nil
+	case s.state == UnconnectedState:
+		return !s.tearing, s.lastErrorLocked()
+	case s.mode == UnencryptedMode && !s.autoStart && s.state == ConnectedState:
+		return true, errors.New("ssl: no handshake was started")
+	}
+	return false, nil
 }
 
 // WaitForReadyReadContext waits until new data arrives.
@@ -80,6 +114,12 @@ func (s *Socket) WaitForEncryptedContext(ctx context.Context) error {
 // counts as new: Qt would still have it in the kernel, for this call to
 // find (its readyRead is emitted from inside the wait).
 func (s *Socket) WaitForReadyReadContext(ctx context.Context) error {
+	return s.waitUntil(ctx, s.readyReadCheck())
+}
+
+// readyReadCheck notes where the read stream stands and returns
+// WaitForReadyRead's condition (run with s.mu held).
+func (s *Socket) readyReadCheck() func() (bool, error) {
 	s.mu.Lock()
 	seq, runs := s.readSeq, s.readyRuns
 	if s.readSeq != s.readWaitSeq && s.rend > s.rpos {
@@ -87,7 +127,7 @@ func (s *Socket) WaitForReadyReadContext(ctx context.Context) error {
 	}
 	s.ensureReaderLocked()
 	s.mu.Unlock()
-	return s.waitUntil(ctx, func() (bool, error) {
+	return func() (bool, error) {
 		subscribed := s.hub() != nil && !s.hub().ev.readyRead.empty()
 		switch {
 		case subscribed && s.readyRuns != runs, !subscribed && s.readSeq != seq:
@@ -99,25 +139,33 @@ func (s *Socket) WaitForReadyReadContext(ctx context.Context) error {
 			return true, s.lastErrorLocked()
 		}
 		return false, nil
-	})
+	}
 }
 
 // WaitForBytesWrittenContext waits until the queued plaintext has been sent.
 func (s *Socket) WaitForBytesWrittenContext(ctx context.Context) error {
-	return s.waitUntil(ctx, func() (bool, error) {
-		switch {
-		case len(s.wqueue) == 0 && !s.flushing:
-			return true, nil
-		case s.state == UnconnectedState:
-			return true, s.lastErrorLocked()
-		}
-		return false, nil
-	})
+	return s.waitUntil(ctx, s.sentLocked)
+}
+
+// sentLocked is WaitForBytesWritten's condition on queued data.
+func (s *Socket) sentLocked() (bool, error) {
+	switch {
+	case len(s.wqueue) == 0 && !s.flushing:
+		return true, nil
+	case s.state == UnconnectedState:
+		return true, s.lastErrorLocked()
+	}
+	return false, nil
 }
 
 // WaitForDisconnectedContext waits until the socket is Unconnected.
 func (s *Socket) WaitForDisconnectedContext(ctx context.Context) error {
-	return s.waitUntil(ctx, func() (bool, error) { return s.state == UnconnectedState && !s.tearing, nil })
+	return s.waitUntil(ctx, s.disconnectedLocked)
+}
+
+// disconnectedLocked is WaitForDisconnected's condition.
+func (s *Socket) disconnectedLocked() (bool, error) {
+	return s.state == UnconnectedState && !s.tearing, nil
 }
 
 // lastErrorLocked is what a wait returns when the socket stopped: the
@@ -168,18 +216,14 @@ func (v SocketError) Error() string { return v.String() }
 // the connection came up within timeout (negative: no limit). From an event
 // handler it returns false at once.
 func (s *Socket) WaitForConnected(timeout time.Duration) bool {
-	ctx, cancel := waitCtx(timeout)
-	defer cancel()
-	return s.WaitForConnectedContext(ctx) == nil
+	return s.waitTimed(timeout, s.connectedLocked) == nil
 }
 
 // WaitForEncrypted is QSslSocket::waitForEncrypted: it reports whether the
 // socket is encrypted within timeout (negative: no limit). Unlike Qt, an
 // already encrypted socket gives true.
 func (s *Socket) WaitForEncrypted(timeout time.Duration) bool {
-	ctx, cancel := waitCtx(timeout)
-	defer cancel()
-	return s.WaitForEncryptedContext(ctx) == nil
+	return s.waitTimed(timeout, s.encryptedLocked) == nil
 }
 
 // WaitForReadyRead reports whether new data arrived within timeout.
@@ -187,9 +231,7 @@ func (s *Socket) WaitForEncrypted(timeout time.Duration) bool {
 // As in Qt, a timeout also emits errorOccurred(SocketTimeoutError)
 // ("Network operation timed out"); the socket stays connected.
 func (s *Socket) WaitForReadyRead(timeout time.Duration) bool {
-	ctx, cancel := waitCtx(timeout)
-	defer cancel()
-	err := s.WaitForReadyReadContext(ctx)
+	err := s.waitTimed(timeout, s.readyReadCheck())
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.mu.Lock()
 		live := s.state == ConnectedState && !s.aborted
@@ -217,12 +259,8 @@ func (s *Socket) WaitForBytesWritten(timeout time.Duration) bool {
 	s.mu.Lock()
 	queued := len(s.wqueue) > 0 || s.flushing
 	s.mu.Unlock()
-	if queued {
-		ctx, cancel := waitCtx(timeout)
-		defer cancel()
-		if s.WaitForBytesWrittenContext(ctx) != nil {
-			return false
-		}
+	if queued && s.waitTimed(timeout, s.sentLocked) != nil {
+		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -243,7 +281,5 @@ func (s *Socket) WaitForDisconnected(timeout time.Duration) bool {
 	if idle {
 		return false
 	}
-	ctx, cancel := waitCtx(timeout)
-	defer cancel()
-	return s.WaitForDisconnectedContext(ctx) == nil
+	return s.waitTimed(timeout, s.disconnectedLocked) == nil
 }
