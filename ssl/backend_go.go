@@ -124,7 +124,8 @@ func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 	}
 	tc.SessionTicketsDisabled = cfg.TestSslOption(SslOptionDisableSessionTickets)
 	if p.Server {
-		tc.SetSessionTicketKeys(ticketKeys())
+		keys, _ := sessionTicketKeys()
+		tc.SetSessionTicketKeys(keys)
 	} else if !cfg.TestSslOption(SslOptionDisableSessionPersistence) && !tc.SessionTicketsDisabled {
 		cache := &sessionCache{hooks: p.Hooks}
 		if t := cfg.SessionTicket(); len(t) > 0 {
@@ -204,9 +205,15 @@ func alpnByClientPreference(base *tls.Config, protos []string, sh *goShared) *tl
 // goServerConfig is the go backend's server configuration shared by every
 // connection of a snapshot (no per-connection verification callback: the
 // peer is verified after the handshake, see goStream.verifyAfter). It is
-// made once.
+// made once, and again each day when the session ticket keys rotate.
 func (cp *configPrep) goServerConfig(p SessionParams) (*tls.Config, error) {
-	cp.goServerOnce.Do(func() { cp.goServer, cp.goServerErr = goTLSConfig(p, nil) })
+	_, gen := sessionTicketKeys()
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if !cp.goServerMade || cp.goKeysGen != gen { // made again when the ticket keys rotate
+		cp.goServer, cp.goServerErr = goTLSConfig(p, nil)
+		cp.goServerMade, cp.goKeysGen = true, gen
+	}
 	return cp.goServer, cp.goServerErr
 }
 

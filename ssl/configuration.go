@@ -57,9 +57,11 @@ type Configuration struct {
 
 // configPrep is the backends' per-snapshot cache.
 type configPrep struct {
-	goServerOnce sync.Once
+	mu           sync.Mutex  // guards the fields below
+	goServerMade bool        // goServer/goServerErr hold a result
 	goServer     *tls.Config // the go backend's shared server configuration (backend_go.go)
 	goServerErr  error
+	goKeysGen    uint64 // the ticket keys' generation goServer was made with
 }
 
 var (

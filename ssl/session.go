@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"sync"
+	"time"
 )
 
 // Session tickets on the go backend.
@@ -79,13 +80,48 @@ func (c *sessionCache) Put(_ string, cs *tls.ClientSessionState) {
 	}
 }
 
-// ticketKeys are the go backend's session ticket keys, shared by every
-// server socket of the process so that any of them can resume a session
-// another issued. They are random per process.
-var ticketKeys = sync.OnceValue(func() [][32]byte {
+// Session ticket keys of the go backend's servers: shared by every server
+// socket of the process, so that any of them resumes a session another
+// issued, and rotated as crypto/tls rotates its own: a new key encrypts
+// every day, and keys are accepted for a week, so a key that leaks opens a
+// week of tickets, not every ticket the process ever issued.
+const (
+	ticketKeyRotation = 24 * time.Hour
+	ticketKeyLifetime = 7 * 24 * time.Hour
+)
+
+// ticketKeyRing is the process's rotating ticket keys (the one piece of
+// process-wide state of the go backend besides Qt's defaults).
+type ticketKeyRing struct {
+	mu   sync.Mutex
+	keys [][32]byte  // newest first: keys[0] encrypts; guarded by mu
+	born []time.Time // when each key was made; guarded by mu
+	gen  uint64      // bumped by each rotation; guarded by mu
+}
+
+var processTicketKeys ticketKeyRing
+
+// sessionTicketKeys returns the keys to use now and their generation (it
+// changes when they rotate). The slice is never modified: callers share it.
+func sessionTicketKeys() ([][32]byte, uint64) { return processTicketKeys.at(time.Now()) }
+
+func (r *ticketKeyRing) at(now time.Time) ([][32]byte, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.keys) > 0 && now.Sub(r.born[0]) < ticketKeyRotation {
+		return r.keys, r.gen
+	}
 	var k [32]byte
 	if _, err := rand.Read(k[:]); err != nil {
 		panic("ssl: no randomness for session ticket keys: " + err.Error())
 	}
-	return [][32]byte{k}
-})
+	keys, born := [][32]byte{k}, []time.Time{now}
+	for i := range r.keys { // the older keys still within their lifetime
+		if now.Sub(r.born[i]) < ticketKeyLifetime {
+			keys, born = append(keys, r.keys[i]), append(born, r.born[i])
+		}
+	}
+	r.keys, r.born = keys, born // a new slice: what callers hold stays as it was
+	r.gen++
+	return r.keys, r.gen
+}

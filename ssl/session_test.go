@@ -129,3 +129,36 @@ func TestSessionResumptionInterop(t *testing.T) {
 		}
 	})
 }
+
+// TestTicketKeysRotate: a new key every day, each accepted for a week, and
+// the slice handed out earlier never changes under its holder.
+func TestTicketKeysRotate(t *testing.T) {
+	var r ticketKeyRing
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	k1, g1 := r.at(t0)
+	if len(k1) != 1 {
+		t.Fatalf("first keys: %d", len(k1))
+	}
+	if k, g := r.at(t0.Add(23 * time.Hour)); g != g1 || k[0] != k1[0] {
+		t.Error("rotated before a day")
+	}
+	k2, g2 := r.at(t0.Add(25 * time.Hour))
+	if g2 == g1 || len(k2) != 2 || k2[0] == k1[0] || k2[1] != k1[0] {
+		t.Errorf("after a day: gen %d→%d, %d keys", g1, g2, len(k2))
+	}
+	if len(k1) != 1 {
+		t.Error("the earlier slice changed")
+	}
+	var last [][32]byte
+	for d := 2; d <= 9; d++ {
+		last, _ = r.at(t0.Add(time.Duration(d)*24*time.Hour + time.Hour))
+	}
+	if len(last) != 7 {
+		t.Errorf("keys kept after nine days: %d, want 7 (a week)", len(last))
+	}
+	for _, k := range last {
+		if k == k1[0] {
+			t.Error("the first key is still accepted after nine days")
+		}
+	}
+}
