@@ -1,6 +1,7 @@
 package ssl
 
 import (
+	"context"
 	"crypto/tls"
 	"io"
 	"testing"
@@ -145,6 +146,26 @@ func BenchmarkSideBySide(b *testing.B) {
 			sideBySide(b, func() { serverRound(b, ours, ocfg, bc.resume) }, func() { serverRound(b, raw, rcfg, bc.resume) })
 		})
 	}
+	b.Run("client-dial", func(b *testing.B) { // Dial vs tls.Dial, both to a raw crypto/tls server
+		srv := rawServerWith(b, p, tls.NoClientCert)
+		defer srv.close()
+		ocfg, rcfg := p.clientConfig(), benchClientConfig(p)
+		rcfg.ClientSessionCache = nil
+		sideBySide(b, func() {
+			c, err := Dial(context.Background(), srv.addr, &ocfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := srv.accept()
+			c.Close()
+			s.Close()
+		}, func() {
+			c := dialRaw(b, srv.addr, rcfg)
+			s := srv.accept()
+			c.Close()
+			s.Close()
+		})
+	})
 	b.Run("pair-handshake", func(b *testing.B) {
 		sideBySide(b, func() {
 			c, s := ourPair(b, p)
