@@ -31,6 +31,7 @@ type endpoint struct {
 	paused         bool // PauseOnSslErrors: waiting for Resume
 	continueInterr bool
 	aborted        bool    // the owner ended the connection: stop deciding
+	expired        bool    // a Server's handshake timeout passed: a pause ends with it
 	ignoreList     []Error // IgnoreSslErrorList: survives reconnection
 	sslErrors      []Error // the current handshake's errors
 	peerChain      []Certificate
@@ -117,7 +118,7 @@ func (e *endpoint) init(owner endpointOwner) {
 func (e *endpoint) reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.ignoreAll, e.pending, e.paused, e.continueInterr, e.aborted = false, false, false, false, false
+	e.ignoreAll, e.pending, e.paused, e.continueInterr, e.aborted, e.expired = false, false, false, false, false, false
 	e.sslErrors, e.peerChain, e.ocspResponses, e.failure = nil, nil, nil, nil
 }
 
@@ -126,7 +127,7 @@ func (e *endpoint) begin(cfg *Configuration, server bool, host string, pause Pau
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.cfg, e.server, e.host, e.pauseMode, e.blockOnPause = cfg, server, host, pause, blockOnPause
-	e.aborted = false
+	e.aborted, e.expired = false, false
 }
 
 // verificationCanWait reports whether this handshake's verification may
@@ -162,6 +163,15 @@ func (e *endpoint) abort() {
 	e.mu.Lock()
 	e.aborted = true
 	e.paused = false
+	e.cond.Broadcast()
+	e.mu.Unlock()
+}
+
+// expire ends a verification pause with the handshake timeout (a Server's
+// sweeper: a paused handshake does no I/O that a deadline could end).
+func (e *endpoint) expire() {
+	e.mu.Lock()
+	e.expired = true
 	e.cond.Broadcast()
 	e.mu.Unlock()
 }
@@ -289,8 +299,13 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 // application has not called Resume (an Engine), or waits for it (a Socket).
 func (e *endpoint) decide(errs []Error) error {
 	e.mu.Lock()
-	for e.paused && !e.aborted && e.blockOnPause {
+	for e.paused && !e.aborted && !e.expired && e.blockOnPause {
 		e.cond.Wait()
+	}
+	if e.expired && e.paused && !e.aborted {
+		e.pending, e.paused = false, false
+		e.mu.Unlock()
+		return e.fail(errHandshakeTimeout)
 	}
 	if e.paused && !e.aborted {
 		e.mu.Unlock()

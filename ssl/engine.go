@@ -89,7 +89,7 @@ func newEngine(config Configuration, mode SslMode, name string) (*Engine, error)
 	if err != nil {
 		return nil, err
 	}
-	e.ep.begin(&e.config, server, name, 0, false) // e.config is never modified after this
+	e.ep.begin(&e.config, server, name, 0, false) // shared with the endpoint: changed only by storeTicket, under callMu like every hook
 	p := SessionParams{Server: server, Config: e.config, Hooks: e.ep}
 	if !server {
 		p.ServerName = sniName(e.config, name)

@@ -27,6 +27,8 @@ type Server struct {
 	mu               sync.Mutex
 	cond             sync.Cond
 	config           *Configuration // a snapshot the accepted sockets share; replaced, never modified
+	noOnDemand       *Configuration // config without on-demand roots (socketSnapshotLocked), for noOnDemandOf
+	noOnDemandOf     *Configuration
 	handshakeTimeout time.Duration
 	maxPending       int
 	pending          int                      // connections handshaking or encrypted but not yet accepted
@@ -137,7 +139,13 @@ func (s *Server) HandshakeTimeout() time.Duration {
 	return s.handshakeTimeout
 }
 
-// SetHandshakeTimeout sets the handshake timeout for new connections.
+// SetHandshakeTimeout sets the handshake timeout for new connections: a
+// client that sends nothing, stalls, or whose verification stays paused
+// (PauseOnSslErrors without Resume) is cut with SocketTimeoutError, at
+// most an eighth of the timeout (and 250 ms) late. The timeout cannot
+// interrupt a server event handler that is running (the handlers of a
+// handshaking connection run on its goroutine): a handler that blocks
+// holds the connection's pending slot until it returns.
 func (s *Server) SetHandshakeTimeout(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -199,7 +207,11 @@ func (s *Server) Close() error {
 		s.shut = true
 		s.cond.Broadcast()
 		for sock := range s.inflight {
-			go sock.Abort()
+			s.wg.Add(1) // Close returns after these too
+			go func() {
+				defer s.wg.Done()
+				sock.Abort()
+			}()
 		}
 		s.mu.Unlock()
 		s.wg.Wait() // handshake goroutines abort what nobody accepted
@@ -250,14 +262,15 @@ func transientAcceptError(err error) bool {
 // handshake takes one connection from TCP to encrypted (or to the bin).
 func (s *Server) handshake(conn net.Conn) {
 	defer s.wg.Done()
+	def := defaultSnapshot()
 	s.mu.Lock()
-	cfg, timeout := s.config, s.handshakeTimeout
+	cfg, timeout := s.socketSnapshotLocked(def), s.handshakeTimeout
 	s.mu.Unlock()
 	release := s.releaseSlot
 
 	sock := NewSocketFromConn(conn)
 	sock.mu.Lock()
-	sock.useConfigLocked(cfg) // shared: no copy per connection
+	sock.config = cfg // shared: no copy per connection
 	sock.mu.Unlock()
 	fwd := s.forward(sock)
 	defer fwd.stop()
@@ -308,6 +321,23 @@ func (s *Server) handshake(conn net.Conn) {
 		sock.Abort()
 		release()
 	}
+}
+
+// socketSnapshotLocked is the configuration snapshot a new connection's
+// socket uses: the server's, or — when the process default has on-demand
+// root loading off and the server's configuration sets no CAs — a shared
+// variant with it off too (Qt never turns it back on: what
+// SetSslConfiguration does on a fresh socket), made once per snapshot.
+func (s *Server) socketSnapshotLocked(def *Configuration) *Configuration {
+	if def.AllowsOnDemandRoots() || s.config.caSet {
+		return s.config
+	}
+	if s.noOnDemandOf != s.config {
+		c := *s.config
+		c.caSet, c.prep = true, &configPrep{}
+		s.noOnDemand, s.noOnDemandOf = &c, s.config
+	}
+	return s.noOnDemand
 }
 
 // peekSize bounds the first read of a connection: a ClientHello fits in

@@ -2,6 +2,7 @@ package ssl
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -301,4 +302,52 @@ func TestServerCloseEndsSilentClients(t *testing.T) {
 	}
 	c.Close()
 	s.Close()
+}
+
+// TestServerPausedHandshakeTimesOut: a handshake paused in verification
+// (PauseOnSslErrors, nobody resumes) does no I/O a deadline could end; the
+// handshake timeout still ends it, with SocketTimeoutError, and frees its
+// pending slot.
+func TestServerPausedHandshakeTimesOut(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		cfg := p.serverConfig(p.server)
+		cfg.SetPeerVerifyMode(VerifyPeer)
+		srv := newTestServer(t, cfg)
+		srv.SetHandshakeTimeout(300 * time.Millisecond)
+		var timeouts, paused atomic.Int32
+		srv.OnStartedEncryptionHandshake(func(s *Socket) { s.SetPauseMode(PauseOnSslErrors) })
+		srv.OnSslErrors(func(*Socket, []Error) { paused.Add(1) })
+		srv.OnErrorOccurred(func(_ *Socket, k SocketError) {
+			if k == SocketTimeoutError {
+				timeouts.Add(1)
+			}
+		})
+		c, err := tls.Dial("tcp", srv.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+			t.Errorf("the paused handshake was not ended: %v", err)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			srv.mu.Lock()
+			n, pending := len(srv.inflight), srv.pending
+			srv.mu.Unlock()
+			if n == 0 && pending <= 1 { // the accept loop holds one slot for the next connection
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		srv.mu.Lock()
+		n, pending := len(srv.inflight), srv.pending
+		srv.mu.Unlock()
+		if n != 0 || pending > 1 || paused.Load() != 1 || timeouts.Load() != 1 {
+			t.Errorf("after the timeout: in flight %d, pending %d, paused %d, SocketTimeoutError %d", n, pending, paused.Load(), timeouts.Load())
+		}
+	})
 }

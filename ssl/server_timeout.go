@@ -69,6 +69,12 @@ func (s *Server) untrack(sock *Socket) {
 	s.mu.Unlock()
 	if ok && c.expired {
 		_ = c.conn.SetDeadline(time.Time{})
+		sock.mu.Lock()
+		readDL := sock.readDL // one a handler set during the handshake stays
+		sock.mu.Unlock()
+		if !readDL.IsZero() {
+			_ = c.conn.SetReadDeadline(readDL)
+		}
 	}
 }
 
@@ -96,9 +102,15 @@ func (s *Server) sweep() {
 			s.mu.Unlock()
 			return
 		}
+		var stubborn []net.Conn
 		for sock, c := range s.inflight {
 			if !c.expired && !now.Before(c.deadline) {
-				_ = c.conn.SetDeadline(time.Unix(1, 0)) // the blocked read or write ends with a timeout
+				// The blocked read or write ends with a timeout; a pause in
+				// verification (no I/O under way) ends through the endpoint.
+				if err := c.conn.SetDeadline(time.Unix(1, 0)); err != nil {
+					stubborn = append(stubborn, c.conn) // a listener whose connections take no deadline
+				}
+				sock.ep.expire()
 				c.expired = true
 				s.inflight[sock] = c
 			}
@@ -108,5 +120,8 @@ func (s *Server) sweep() {
 			tick.Reset(p)
 		}
 		s.mu.Unlock()
+		for _, c := range stubborn {
+			c.Close()
+		}
 	}
 }

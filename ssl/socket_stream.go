@@ -131,6 +131,9 @@ func (p *pumpStream) trySend() error {
 		}
 		p.sendAgain.Store(false)
 		err := p.sendLocked()
+		if err != nil {
+			p.sendAgain.Store(true) // what is left goes with the next send (Write, Flush, CloseWrite)
+		}
 		p.sendMu.Unlock()
 		if err != nil || !p.sendAgain.Load() {
 			return err
