@@ -16,23 +16,19 @@ import (
 // needs to behave as the Stream contract says.
 
 // goStream is a tls.Conn over a goTransport. The transport and the shared
-// state live in the same allocation (tr and shared point into it).
+// state live in the same allocation.
 type goStream struct {
-	conn   *tls.Conn
-	tr     *goTransport
-	shared *goShared
+	conn *tls.Conn
 	// verifyAfter: the peer is verified once crypto/tls's handshake is
 	// done (see endpoint.verificationCanWait); tc is then shared.
 	verifyAfter bool
-
-	trStore     goTransport
-	sharedStore goShared
+	tr          goTransport
+	shared      goShared
 }
 
 func (goBackend) NewStream(transport net.Conn, p SessionParams) (Stream, error) {
 	s := new(goStream)
-	s.tr, s.shared = &s.trStore, &s.sharedStore
-	sh := s.shared
+	sh := &s.shared
 	sh.hooks = p.Hooks
 	var tc *tls.Config
 	var err error
@@ -46,7 +42,7 @@ func (goBackend) NewStream(transport net.Conn, p SessionParams) (Stream, error) 
 	if err != nil {
 		return nil, err
 	}
-	tr := s.tr
+	tr := &s.tr
 	tr.Conn, tr.prefix = transport, p.Received
 	tr.prefixLen.Store(int64(len(p.Received)))
 	if !p.Server {

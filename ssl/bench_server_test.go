@@ -85,13 +85,20 @@ func serverVariants(b *testing.B, p *testPKI) map[string]func() benchServer {
 	}
 }
 
-// round makes one full connection with a server byte read (so that a
-// TLS 1.3 ticket reaches cfg's cache), then closes it.
-func (srv benchServer) round(b *testing.B, cfg *tls.Config) {
+// round makes one connection through srv: dial, accept, then — with
+// ticket — a byte from the server, whose reading makes the client take the
+// TLS 1.3 ticket that comes before it (resumed: the connection must have
+// been a resumption); then both ends close.
+func (srv benchServer) round(b *testing.B, cfg *tls.Config, ticket, resumed bool) {
 	c := dialRaw(b, srv.addr, cfg)
 	s := srv.accept()
-	s.Write([]byte{1})
-	c.Read(make([]byte, 1))
+	if resumed && !c.ConnectionState().DidResume {
+		b.Fatal("not resumed")
+	}
+	if ticket {
+		s.Write([]byte{1})
+		c.Read(make([]byte, 1))
+	}
 	c.Close()
 	s.Close()
 }
@@ -123,10 +130,7 @@ func BenchmarkServerHandshake(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				c := dialRaw(b, srv.addr, cfg)
-				s := srv.accept()
-				c.Close()
-				s.Close()
+				srv.round(b, cfg, false, false)
 			}
 		})
 	}
@@ -139,19 +143,11 @@ func BenchmarkServerResumedHandshake(b *testing.B) {
 			srv := mk()
 			defer srv.close()
 			cfg := benchClientConfig(p)
-			srv.round(b, cfg) // a full handshake, for a ticket
+			srv.round(b, cfg, true, false) // a full handshake, for a ticket
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				c := dialRaw(b, srv.addr, cfg)
-				s := srv.accept()
-				if !c.ConnectionState().DidResume {
-					b.Fatal("not resumed")
-				}
-				s.Write([]byte{1}) // keeps the cache fed with fresh tickets
-				c.Read(make([]byte, 1))
-				c.Close()
-				s.Close()
+				srv.round(b, cfg, true, true) // the byte keeps the cache fed with fresh tickets
 			}
 		})
 	}

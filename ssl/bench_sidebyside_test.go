@@ -49,23 +49,6 @@ func rawServerWith(b *testing.B, p *testPKI, auth tls.ClientAuthType) benchServe
 	})
 }
 
-// serverRound is one client connection through srv: dial, accept, (for a
-// resumption, a byte from the server so the client takes the next
-// ticket), close both ends.
-func serverRound(b *testing.B, srv benchServer, cfg *tls.Config, resume bool) {
-	c := dialRaw(b, srv.addr, cfg)
-	s := srv.accept()
-	if resume {
-		if !c.ConnectionState().DidResume {
-			b.Fatal("not resumed")
-		}
-		s.Write([]byte{1})
-		c.Read(make([]byte, 1))
-	}
-	c.Close()
-	s.Close()
-}
-
 // drain reads r until it fails, then signals done.
 func drain(r io.Reader, done chan<- struct{}) {
 	buf := make([]byte, 32<<10)
@@ -139,11 +122,11 @@ func BenchmarkSideBySide(b *testing.B) {
 			if !bc.resume {
 				ocfg.ClientSessionCache, rcfg.ClientSessionCache = nil, nil
 			} else { // a first full handshake each, for a ticket
-				ours.round(b, ocfg)
-				raw.round(b, rcfg)
+				ours.round(b, ocfg, true, false)
+				raw.round(b, rcfg, true, false)
 			}
 			b.ReportAllocs()
-			sideBySide(b, func() { serverRound(b, ours, ocfg, bc.resume) }, func() { serverRound(b, raw, rcfg, bc.resume) })
+			sideBySide(b, func() { ours.round(b, ocfg, bc.resume, bc.resume) }, func() { raw.round(b, rcfg, bc.resume, bc.resume) })
 		})
 	}
 	b.Run("client-dial", func(b *testing.B) { // Dial vs tls.Dial, both to a raw crypto/tls server

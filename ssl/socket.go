@@ -69,9 +69,8 @@ type Socket struct {
 	directReaders int
 
 	// ep is Qt's verification policy and the backend's hooks (its own
-	// lock); it lives in epStore, in the same allocation as the Socket.
-	ep      *endpoint
-	epStore endpoint
+	// lock), in the same allocation as the Socket.
+	ep endpoint
 
 	// Errors.
 	errKind   SocketError
@@ -124,8 +123,7 @@ const maxWriteQueue = 1 << 20
 func NewSocket() *Socket {
 	s := &Socket{config: defaultSnapshot()}
 	s.cond.L = &s.mu
-	s.epStore.init(s)
-	s.ep = &s.epStore
+	s.ep.init(s)
 	return s
 }
 
@@ -826,7 +824,7 @@ func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 	s.encrypted = false
 	s.autoStart = true
 	cfg := s.config // a snapshot: the session and the endpoint share it
-	params := SessionParams{Server: server, Config: *cfg, Hooks: s.ep}
+	params := SessionParams{Server: server, Config: *cfg, Hooks: &s.ep}
 	if !server {
 		params.ServerName = s.sniNameLocked()
 	}

@@ -320,7 +320,7 @@ func TestBackendRegistry(t *testing.T) {
 	// PSK on the go backend fails clearly.
 	cfg := Configuration{}
 	cfg.SetPreSharedKeyIdentityHint([]byte("hint"))
-	params := SessionParams{Server: true, Config: cfg, Hooks: NewSocket().ep}
+	params := SessionParams{Server: true, Config: cfg, Hooks: &NewSocket().ep}
 	if _, err := (goBackend{}).NewEngine(params); err == nil || !strings.Contains(err.Error(), "PSK") {
 		t.Errorf("PSK on the go backend's engine: %v", err)
 	}

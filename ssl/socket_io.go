@@ -357,11 +357,7 @@ func (s *Socket) Read(p []byte) (int, error) {
 				return 0, os.ErrDeadlineExceeded
 			}
 			if timer == nil {
-				timer = time.AfterFunc(d, func() {
-					s.mu.Lock()
-					s.cond.Broadcast()
-					s.mu.Unlock()
-				})
+				timer = time.AfterFunc(d, s.wake)
 			}
 		}
 		s.cond.Wait()
@@ -437,11 +433,7 @@ func (s *Socket) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 		if !s.writeDL.IsZero() && timer == nil {
-			timer = time.AfterFunc(time.Until(s.writeDL), func() {
-				s.mu.Lock()
-				s.cond.Broadcast()
-				s.mu.Unlock()
-			})
+			timer = time.AfterFunc(time.Until(s.writeDL), s.wake)
 		}
 		s.cond.Wait()
 	}

@@ -73,7 +73,7 @@ func TestQtEventOrder(t *testing.T) {
 				tc.setup(s)
 				s.ConnectToHostEncrypted("localhost", port)
 				// The context form: the whole connection may be over before
-				// the wait starts (Qt's WaitForDisconnected is false then).
+				// the wait starts (WaitForDisconnected is false then, as in Qt).
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
 				if err := s.WaitForDisconnectedContext(ctx); err != nil {

@@ -13,23 +13,11 @@ func (s *Socket) waitUntil(ctx context.Context, check func() (done bool, err err
 	if s.inHandler() {
 		return ErrWouldDeadlock
 	}
-	stop := context.AfterFunc(ctx, func() {
-		s.mu.Lock()
-		s.cond.Broadcast()
-		s.mu.Unlock()
-	})
+	stop := context.AfterFunc(ctx, s.wake)
 	defer stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for {
-		if done, err := check(); done {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		s.cond.Wait()
-	}
+	return s.waitLocked(check, ctx.Err)
 }
 
 // waitTimed is waitUntil with a timeout (negative: none) instead of a
@@ -41,31 +29,48 @@ func (s *Socket) waitTimed(timeout time.Duration, check func() (done bool, err e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if done, err := check(); done {
-		return err
-	}
-	if timeout == 0 {
-		return context.DeadlineExceeded
-	}
-	expired := false // guarded by s.mu
-	if timeout > 0 {
-		t := time.AfterFunc(timeout, func() {
-			s.mu.Lock()
-			expired = true
-			s.cond.Broadcast()
-			s.mu.Unlock()
-		})
-		defer t.Stop()
-	}
-	for {
-		s.cond.Wait()
-		if done, err := check(); done {
-			return err
+	expired := timeout == 0 // guarded by s.mu
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	return s.waitLocked(check, func() error {
+		if t == nil && timeout > 0 { // about to sleep for the first time
+			t = time.AfterFunc(timeout, func() {
+				s.mu.Lock()
+				expired = true
+				s.cond.Broadcast()
+				s.mu.Unlock()
+			})
 		}
 		if expired {
 			return context.DeadlineExceeded
 		}
+		return nil
+	})
+}
+
+// waitLocked is the loop of every wait, with s.mu held: check, else stop
+// if ended says so, else sleep until the socket's state changes.
+func (s *Socket) waitLocked(check func() (bool, error), ended func() error) error {
+	for {
+		if done, err := check(); done {
+			return err
+		}
+		if err := ended(); err != nil {
+			return err
+		}
+		s.cond.Wait()
 	}
+}
+
+// wake wakes every wait, to look at its condition again.
+func (s *Socket) wake() {
+	s.mu.Lock()
+	s.cond.Broadcast()
+	s.mu.Unlock()
 }
 
 // errNotConnected ends waits on a socket that stopped trying.

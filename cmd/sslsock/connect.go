@@ -392,11 +392,8 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 	if sock.State() != ssl.ConnectedState {
 		// Ended already (perhaps by the server's alert): its events may
 		// still be on their way; they are all delivered once the wait for
-		// the disconnect returns (the context form also waits when the
-		// state is Unconnected already but the events are not out yet).
-		wctx, wcancel := context.WithTimeout(ctx, 2*time.Second)
-		_ = sock.WaitForDisconnectedContext(wctx)
-		wcancel()
+		// the disconnect returns.
+		sock.WaitForDisconnected(2 * time.Second)
 	}
 	if o.send != "" {
 		rep.Received = exchange(sock, sendEscapes.Replace(o.send), 2*time.Second)

@@ -812,27 +812,26 @@ int shim_ctx_set_groups(SSL_CTX *ctx, const int *nids, int n, shim_err *e) {
 	return err_end(F.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_GROUPS, n, (void *)nids) == 1, e);
 }
 
-int shim_ctx_use_certificate(SSL_CTX *ctx, const unsigned char *der, int len, shim_err *e) {
+// ctx_certificate parses der and gives it to ctx as its certificate or,
+// with chain, as one more chain certificate (SSL_CTX_add1_chain_cert);
+// both take their own reference, ours is released.
+static int ctx_certificate(SSL_CTX *ctx, const unsigned char *der, int len, int chain, shim_err *e) {
 	err_begin(e);
 	const unsigned char *p = der;
 	X509 *x = F.d2i_X509(NULL, &p, len);
 	if (x == NULL)
 		return err_end(0, e);
-	int ok = F.SSL_CTX_use_certificate(ctx, x) == 1;
+	int ok = chain ? F.SSL_CTX_ctrl(ctx, SSL_CTRL_CHAIN_CERT, 1, x) == 1 : F.SSL_CTX_use_certificate(ctx, x) == 1;
 	F.X509_free(x);
 	return err_end(ok, e);
 }
 
+int shim_ctx_use_certificate(SSL_CTX *ctx, const unsigned char *der, int len, shim_err *e) {
+	return ctx_certificate(ctx, der, len, 0, e);
+}
+
 int shim_ctx_add_chain_certificate(SSL_CTX *ctx, const unsigned char *der, int len, shim_err *e) {
-	err_begin(e);
-	const unsigned char *p = der;
-	X509 *x = F.d2i_X509(NULL, &p, len);
-	if (x == NULL)
-		return err_end(0, e);
-	// SSL_CTX_add1_chain_cert: takes its own reference.
-	int ok = F.SSL_CTX_ctrl(ctx, SSL_CTRL_CHAIN_CERT, 1, x) == 1;
-	F.X509_free(x);
-	return err_end(ok, e);
+	return ctx_certificate(ctx, der, len, 1, e);
 }
 
 int shim_ctx_use_private_key(SSL_CTX *ctx, const unsigned char *der, int len, shim_err *e) {
