@@ -43,7 +43,8 @@ type endpoint struct {
 	// here until the lock is released: no event is emitted under a lock.
 	// Guarded by mu.
 	held     int
-	deferred []func()
+	deferred []event
+	deferHub *eventHub
 }
 
 // hold marks the start of a backend call made under a lock: Alert and
@@ -59,26 +60,28 @@ func (e *endpoint) hold() {
 func (e *endpoint) release() {
 	e.mu.Lock()
 	e.held--
-	var run []func()
+	var run []event
+	hub := e.deferHub
 	if e.held == 0 {
 		run, e.deferred = e.deferred, nil
 	}
 	e.mu.Unlock()
-	for _, f := range run {
-		f()
+	for _, ev := range run {
+		hub.post(ev, nil)
 	}
 }
 
-// emitOrDefer emits now, or after the current hold.
-func (e *endpoint) emitOrDefer(f func()) {
+// emitOrDefer posts ev on hub now, or after the current hold.
+func (e *endpoint) emitOrDefer(hub *eventHub, ev event) {
 	e.mu.Lock()
 	if e.held > 0 {
-		e.deferred = append(e.deferred, f)
+		e.deferred = append(e.deferred, ev)
+		e.deferHub = hub // an owner has one hub for its life
 		e.mu.Unlock()
 		return
 	}
 	e.mu.Unlock()
-	f()
+	hub.post(ev, nil)
 }
 
 // holder is what pumpStream needs from the hooks it is given: the endpoint.
@@ -246,7 +249,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 	if cfg.HandshakeMustInterruptOnError() {
 		for _, er := range peerVerifyErrorOrder(errs) {
 			if !fromVerifyCallback(er) { // Qt's own checks: emitted, never interrupting
-				e.send(func(h *eventHub) { send1(&h.disp, &h.ev.peerVerifyError, er) })
+				e.send(event{kind: evPeerVerifyError, err: er})
 				if !e.open() {
 					return e.fail(errAbortedByHandler)
 				}
@@ -255,7 +258,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 			e.mu.Lock()
 			e.continueInterr = false
 			e.mu.Unlock()
-			e.send(func(h *eventHub) { send1(&h.disp, &h.ev.handshakeInterruptedOnError, er) })
+			e.send(event{kind: evHandshakeInterruptedOnError, err: er})
 			e.mu.Lock()
 			cont := e.continueInterr
 			e.mu.Unlock()
@@ -265,7 +268,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 		}
 	} else {
 		for _, er := range peerVerifyErrorOrder(errs) {
-			e.send(func(h *eventHub) { send1(&h.disp, &h.ev.peerVerifyError, er) })
+			e.send(event{kind: evPeerVerifyError, err: er})
 			if !e.open() {
 				return e.fail(errAbortedByHandler)
 			}
@@ -277,7 +280,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 	e.mu.Lock()
 	e.sslErrors = errs
 	e.mu.Unlock()
-	e.send(func(h *eventHub) { send1(&h.disp, &h.ev.sslErrors, errs) })
+	e.send(event{kind: evSslErrors, errs: errs})
 	if !e.open() {
 		return e.fail(errAbortedByHandler)
 	}
@@ -374,16 +377,17 @@ func (e *endpoint) WantsPreSharedKey() bool {
 	return h != nil && !h.ev.preSharedKeyAuthenticationRequired.empty()
 }
 
-// send delivers a decision-point event through the owner's hub, if it has one.
-func (e *endpoint) send(deliver func(*eventHub)) {
+// send delivers a decision-point event through the owner's hub, if it
+// has one, and returns once its handlers ran.
+func (e *endpoint) send(ev event) {
 	if h := e.owner.hub(); h != nil {
-		deliver(h)
+		h.emitSync(ev)
 	}
 }
 
 // PreSharedKey asks the application through preSharedKeyAuthenticationRequired.
 func (e *endpoint) PreSharedKey(auth *PreSharedKeyAuthenticator) error {
-	e.send(func(h *eventHub) { send1(&h.disp, &h.ev.preSharedKeyAuthenticationRequired, auth) })
+	e.send(event{kind: evPreSharedKeyAuthenticationRequired, psk: auth})
 	if len(auth.PreSharedKey()) == 0 {
 		return errors.New("ssl: no pre-shared key provided")
 	}
@@ -396,21 +400,21 @@ func (e *endpoint) Alert(sent bool, level AlertLevel, typ AlertType, description
 	if hub == nil {
 		return
 	}
-	h := &hub.ev.alertReceived
+	ev := event{kind: evAlertReceived, level: level, alert: typ, desc: description}
 	if sent {
-		h = &hub.ev.alertSent
+		ev.kind = evAlertSent
 	}
-	if h.empty() {
+	if !hub.ev.listens(ev.kind) {
 		return
 	}
-	e.emitOrDefer(func() { emitAlert(&hub.disp, h, level, typ, description) })
+	e.emitOrDefer(hub, ev)
 }
 
 // NewSessionTicket hands the ticket to the owner and signals it.
 func (e *endpoint) NewSessionTicket(ticket []byte, lifetimeHint int) {
 	if e.owner.storeTicket(ticket, lifetimeHint) {
 		if hub := e.owner.hub(); hub != nil && !hub.ev.newSessionTicketReceived.empty() {
-			e.emitOrDefer(func() { emit0(&hub.disp, &hub.ev.newSessionTicketReceived) })
+			e.emitOrDefer(hub, event{kind: evNewSessionTicketReceived})
 		}
 	}
 }

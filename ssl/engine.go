@@ -232,7 +232,7 @@ func (e *Engine) Handshake() error {
 	done, err := e.handshakeLocked()
 	e.leave()
 	if done {
-		emit0(&e.hubStore.disp, &e.hubStore.ev.encrypted)
+		e.hubStore.emit(event{kind: evEncrypted})
 	}
 	return err
 }
@@ -312,7 +312,7 @@ func (e *Engine) transfer(p []byte, write bool) (int, error) {
 	}
 	e.leave()
 	if done {
-		emit0(&e.hubStore.disp, &e.hubStore.ev.encrypted)
+		e.hubStore.emit(event{kind: evEncrypted})
 	}
 	return n, err
 }

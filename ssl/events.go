@@ -68,102 +68,152 @@ func (h *handlers[F]) load() []*subscription[F] {
 
 func (h *handlers[F]) empty() bool { return len(h.load()) == 0 }
 
-// dispatcher runs a socket's event handlers: one at a time, in the order
-// the events were emitted, never concurrently. Whichever goroutine emits
-// while no handler runs becomes the runner and drains the queue; events
-// emitted meanwhile (also from inside a handler) are queued, so a handler
-// may call any Socket method without deadlocking.
+// dispatcher runs an owner's event handlers: one at a time, in the order
+// the events were emitted, never concurrently, and never while the
+// library holds a lock. Whichever goroutine emits while no handler runs
+// becomes the runner and drains the queue; events emitted meanwhile (also
+// from inside a handler) are queued, so a handler may call any method
+// without deadlocking.
+//
+// Events are values (no closure per emission), queued in a slice reused
+// from one run to the next: dispatching allocates nothing in steady state.
+//
+// The runner's goroutine id is needed only by a blocking call made while a
+// handler runs (WaitFor*, a Read with nothing buffered, …), to tell a
+// handler — which must not block — from another goroutine, which may. The
+// socket's own goroutines (its read loop) learn their id once and pass it
+// in; an application goroutine that becomes the runner (a Write with a
+// bytesWritten subscriber, say) has it looked up once for that run. Go has
+// no cheaper goroutine identity; nothing else on the event path needs one.
 type dispatcher struct {
 	mu      sync.Mutex
 	cond    sync.Cond
-	queue   []func()
+	queue   []event // queue[head:] waits for delivery; reused once drained
+	head    int
 	running bool
 	runner  int64  // goroutine id of the runner while running
 	posted  uint64 // sequence number of the last queued event
 	done    uint64 // sequence number of the last delivered event
 }
 
-// post queues fn and returns; it runs fn itself if no handler is running.
-func (d *dispatcher) post(fn func()) { d.emit(fn, false) }
+// goroutineID is a goroutine's id, looked up on first use (a goroutine the
+// library owns keeps one for its life: its read loop, say).
+type goroutineID struct{ id int64 }
 
-// send queues fn and returns only once fn has run: the decision points of
-// a handshake (sslErrors, peerVerifyError, …) must see the handler's effect.
-func (d *dispatcher) send(fn func()) { d.emit(fn, true) }
+func (g *goroutineID) get() int64 {
+	if g == nil {
+		return goid()
+	}
+	if g.id == 0 {
+		g.id = goid()
+	}
+	return g.id
+}
 
-func (d *dispatcher) emit(fn func(), wait bool) {
+// post queues ev and returns; the caller runs it itself (and whatever else
+// is queued) if no handler is running. self identifies the calling
+// goroutine when the library owns it (nil: an application goroutine).
+func (h *eventHub) post(ev event, self *goroutineID) {
+	d := &h.disp
 	d.mu.Lock()
+	d.enqueueLocked(ev)
+	if d.running {
+		d.mu.Unlock()
+		return
+	}
+	h.runLocked(self.get())
+}
+
+// send queues ev and returns only once it was delivered: the decision
+// points of a handshake (sslErrors, peerVerifyError, …) must see the
+// handler's effect.
+func (h *eventHub) send(ev event) {
+	d := &h.disp
+	d.mu.Lock()
+	if !d.running {
+		d.enqueueLocked(ev)
+		h.runLocked(goid())
+		return
+	}
+	if d.runner == goid() {
+		// Sent from a handler: it cannot wait for its own goroutine. It
+		// runs now if nothing is queued before it, else it keeps its
+		// place in the order (a disconnect from a handler: Closing, then
+		// Unconnected).
+		if d.head == len(d.queue) {
+			d.mu.Unlock()
+			h.deliver(&ev)
+			return
+		}
+		d.enqueueLocked(ev)
+		d.mu.Unlock()
+		return
+	}
+	d.enqueueLocked(ev)
+	seq := d.posted
+	for d.done < seq {
+		d.cond.Wait()
+	}
+	d.mu.Unlock()
+}
+
+// enqueueLocked appends ev to the queue.
+func (d *dispatcher) enqueueLocked(ev event) {
 	if d.cond.L == nil {
 		d.cond.L = &d.mu
 	}
-	if d.running && d.runner == goid() {
-		// Emitted from a handler: deliver after it returns. A synchronous
-		// event cannot wait for its own goroutine: it runs now if nothing
-		// is queued before it, else it keeps its place in the order
-		// (a disconnect from a handler: Closing, then Unconnected).
-		if wait && len(d.queue) == 0 {
-			d.mu.Unlock()
-			fn()
-			return
-		}
-		d.queue = append(d.queue, fn)
-		d.posted++
-		d.mu.Unlock()
-		return
-	}
-	d.queue = append(d.queue, fn)
+	d.queue = append(d.queue, ev)
 	d.posted++
-	seq := d.posted
-	if d.running {
-		if wait {
-			for d.done < seq {
-				d.cond.Wait()
-			}
-		}
+}
+
+// runLocked makes the caller (goroutine me) the runner: it delivers the
+// queue until it is empty, with d.mu released around every delivery.
+func (h *eventHub) runLocked(me int64) {
+	d := &h.disp
+	d.running, d.runner = true, me
+	for d.head < len(d.queue) {
+		ev := d.queue[d.head]
+		d.queue[d.head] = event{} // drop references held by the slot
+		d.head++
 		d.mu.Unlock()
-		return
-	}
-	d.running, d.runner = true, goid()
-	for len(d.queue) > 0 {
-		next := d.queue[0]
-		d.queue[0] = nil
-		d.queue = d.queue[1:]
-		d.mu.Unlock()
-		next()
+		h.deliver(&ev)
 		d.mu.Lock()
 		d.done++
 		d.cond.Broadcast()
 	}
-	d.queue = d.queue[:0]
+	d.queue, d.head = d.queue[:0], 0
 	d.running, d.runner = false, 0
 	d.cond.Broadcast()
 	d.mu.Unlock()
 }
 
 // afterQueued runs fn once the events queued so far were delivered: now,
-// when nothing is being delivered (no goroutine-id lookup, no queueing),
-// else as the last queued event.
-func (d *dispatcher) afterQueued(fn func()) {
+// when nothing is being delivered, else as the last queued event.
+func (h *eventHub) afterQueued(fn func()) {
+	d := &h.disp
 	d.mu.Lock()
-	idle := !d.running && len(d.queue) == 0
+	idle := !d.running && d.head == len(d.queue)
 	d.mu.Unlock()
 	if idle {
 		fn()
 		return
 	}
-	d.post(fn)
+	h.post(event{kind: evCall, fn: fn}, nil)
 }
 
 // inHandler reports whether the calling goroutine is running one of this
-// socket's event handlers (where blocking waits would deadlock).
+// owner's event handlers (where blocking waits would deadlock). Cheap when
+// no handler runs; otherwise it looks up the caller's goroutine id.
 func (d *dispatcher) inHandler() bool {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.running && d.runner == goid()
+	running, runner := d.running, d.runner
+	d.mu.Unlock()
+	return running && runner == goid()
 }
 
 // goid returns the calling goroutine's id, parsed from its stack header
-// ("goroutine 123 [running]:"). Used only to recognise re-entry from a
-// handler; never for anything else.
+// ("goroutine 123 [running]:"). Used only to recognise a handler calling
+// back into its own socket (see dispatcher); never for anything else.
 func goid() int64 {
 	var buf [64]byte
 	b := buf[:runtime.Stack(buf[:], false)]
@@ -175,12 +225,177 @@ func goid() int64 {
 	return id
 }
 
+// eventKind names a Qt signal (or an internal continuation).
+type eventKind uint8
+
+const (
+	evEncrypted eventKind = iota
+	evSslErrors
+	evPeerVerifyError
+	evModeChanged
+	evEncryptedBytesWritten
+	evHandshakeInterruptedOnError
+	evNewSessionTicketReceived
+	evAlertSent
+	evAlertReceived
+	evPreSharedKeyAuthenticationRequired
+	evConnected
+	evDisconnected
+	evHostFound
+	evStateChanged
+	evErrorOccurred
+	evReadyRead
+	evBytesWritten
+	evReadChannelFinished
+	evCall // not a signal: fn, run in the events' order
+)
+
+// event is one emission: the signal and its arguments.
+type event struct {
+	kind  eventKind
+	level AlertLevel
+	alert AlertType
+	n     int64 // a byte count; a SocketState, SocketError or SslMode
+	desc  string
+	err   Error
+	errs  []Error
+	psk   *PreSharedKeyAuthenticator
+	fn    func()
+}
+
+// listens reports whether anyone subscribed to kind (an internal call is
+// always wanted).
+func (ev *events) listens(kind eventKind) bool {
+	switch kind {
+	case evEncrypted:
+		return !ev.encrypted.empty()
+	case evSslErrors:
+		return !ev.sslErrors.empty()
+	case evPeerVerifyError:
+		return !ev.peerVerifyError.empty()
+	case evModeChanged:
+		return !ev.modeChanged.empty()
+	case evEncryptedBytesWritten:
+		return !ev.encryptedBytesWritten.empty()
+	case evHandshakeInterruptedOnError:
+		return !ev.handshakeInterruptedOnError.empty()
+	case evNewSessionTicketReceived:
+		return !ev.newSessionTicketReceived.empty()
+	case evAlertSent:
+		return !ev.alertSent.empty()
+	case evAlertReceived:
+		return !ev.alertReceived.empty()
+	case evPreSharedKeyAuthenticationRequired:
+		return !ev.preSharedKeyAuthenticationRequired.empty()
+	case evConnected:
+		return !ev.connected.empty()
+	case evDisconnected:
+		return !ev.disconnected.empty()
+	case evHostFound:
+		return !ev.hostFound.empty()
+	case evStateChanged:
+		return !ev.stateChanged.empty()
+	case evErrorOccurred:
+		return !ev.errorOccurred.empty()
+	case evReadyRead:
+		return !ev.readyRead.empty()
+	case evBytesWritten:
+		return !ev.bytesWritten.empty()
+	case evReadChannelFinished:
+		return !ev.readChannelFinished.empty()
+	}
+	return true
+}
+
+// deliver calls ev's subscribers (those subscribed when it is delivered).
+func (h *eventHub) deliver(ev *event) {
+	e := &h.ev
+	switch ev.kind {
+	case evEncrypted:
+		call0(&e.encrypted)
+	case evSslErrors:
+		call1(&e.sslErrors, ev.errs)
+	case evPeerVerifyError:
+		call1(&e.peerVerifyError, ev.err)
+	case evModeChanged:
+		call1(&e.modeChanged, SslMode(ev.n))
+	case evEncryptedBytesWritten:
+		call1(&e.encryptedBytesWritten, ev.n)
+	case evHandshakeInterruptedOnError:
+		call1(&e.handshakeInterruptedOnError, ev.err)
+	case evNewSessionTicketReceived:
+		call0(&e.newSessionTicketReceived)
+	case evAlertSent:
+		callAlert(&e.alertSent, ev)
+	case evAlertReceived:
+		callAlert(&e.alertReceived, ev)
+	case evPreSharedKeyAuthenticationRequired:
+		call1(&e.preSharedKeyAuthenticationRequired, ev.psk)
+	case evConnected:
+		call0(&e.connected)
+	case evDisconnected:
+		call0(&e.disconnected)
+	case evHostFound:
+		call0(&e.hostFound)
+	case evStateChanged:
+		call1(&e.stateChanged, SocketState(ev.n))
+	case evErrorOccurred:
+		call1(&e.errorOccurred, SocketError(ev.n))
+	case evReadyRead:
+		call0(&e.readyRead)
+		if h.readyDone != nil {
+			h.readyDone()
+		}
+	case evBytesWritten:
+		call1(&e.bytesWritten, ev.n)
+	case evReadChannelFinished:
+		call0(&e.readChannelFinished)
+	case evCall:
+		ev.fn()
+	}
+}
+
+func call0(h *handlers[func()]) {
+	for _, s := range h.load() {
+		s.fn()
+	}
+}
+
+func call1[T any](h *handlers[func(T)], v T) {
+	for _, s := range h.load() {
+		s.fn(v)
+	}
+}
+
+func callAlert(h *handlers[func(AlertLevel, AlertType, string)], ev *event) {
+	for _, s := range h.load() {
+		s.fn(ev.level, ev.alert, ev.desc)
+	}
+}
+
+// emit posts ev if anyone listens.
+func (h *eventHub) emit(ev event) {
+	if h.ev.listens(ev.kind) {
+		h.post(ev, nil)
+	}
+}
+
+// emitSync delivers ev if anyone listens and returns after its handlers ran.
+func (h *eventHub) emitSync(ev event) {
+	if h.ev.listens(ev.kind) {
+		h.send(ev)
+	}
+}
+
 // eventHub is an owner's subscribers and the dispatcher that runs them. A
 // Socket allocates its hub with the first subscription (most accepted
 // connections never get one); an Engine holds one inline.
 type eventHub struct {
 	ev   events
 	disp dispatcher
+	// readyDone runs after each delivery of readyRead (a Socket counts
+	// them for WaitForReadyRead); set when the hub is made.
+	readyDone func()
 }
 
 // hub returns the socket's event hub, or nil while nobody ever subscribed
@@ -192,7 +407,7 @@ func (s *Socket) hubFor() *eventHub {
 	if h := s.hubp.Load(); h != nil {
 		return h
 	}
-	s.hubp.CompareAndSwap(nil, new(eventHub))
+	s.hubp.CompareAndSwap(nil, &eventHub{readyDone: s.readyReadDelivered})
 	return s.hubp.Load()
 }
 
@@ -201,6 +416,10 @@ func (s *Socket) inHandler() bool {
 	h := s.hub()
 	return h != nil && h.disp.inHandler()
 }
+
+// inHandlerLocked is inHandler for a caller holding s.mu, about to block
+// (the dispatcher's lock is never held while s.mu is taken).
+func (s *Socket) inHandlerLocked() bool { return s.inHandler() }
 
 // events holds a socket's subscribers, one list per Qt signal.
 type events struct {
@@ -317,51 +536,19 @@ func (s *Socket) OnReadChannelFinished(fn func()) (remove func()) {
 	return s.subscribeLoopEvent(s.hubFor().ev.readChannelFinished.add(fn))
 }
 
-// emit0 posts a parameterless event if anyone listens.
-func emit0(d *dispatcher, h *handlers[func()]) {
-	if h.empty() {
-		return
+// emit posts ev on the socket's hub if anyone listens.
+func (s *Socket) emit(ev event) {
+	if h := s.hub(); h != nil {
+		h.emit(ev)
 	}
-	d.post(func() {
-		for _, s := range h.load() {
-			s.fn()
-		}
-	})
 }
 
-// emit1 posts a one-argument event if anyone listens.
-func emit1[T any](d *dispatcher, h *handlers[func(T)], v T) {
-	if h.empty() {
-		return
+// emitSync delivers ev on the socket's hub if anyone listens, and returns
+// once its handlers ran.
+func (s *Socket) emitSync(ev event) {
+	if h := s.hub(); h != nil {
+		h.emitSync(ev)
 	}
-	d.post(func() {
-		for _, s := range h.load() {
-			s.fn(v)
-		}
-	})
-}
-
-// send1 delivers a one-argument event and returns after its handlers ran.
-func send1[T any](d *dispatcher, h *handlers[func(T)], v T) {
-	if h.empty() {
-		return
-	}
-	d.send(func() {
-		for _, s := range h.load() {
-			s.fn(v)
-		}
-	})
-}
-
-func emitAlert(d *dispatcher, h *handlers[func(AlertLevel, AlertType, string)], l AlertLevel, t AlertType, desc string) {
-	if h.empty() {
-		return
-	}
-	d.post(func() {
-		for _, s := range h.load() {
-			s.fn(l, t, desc)
-		}
-	})
 }
 
 // subscribeLoopEvent notes a subscriber to an event only the read loop can

@@ -463,13 +463,13 @@ func (f *forwarder) started() {
 	if f.srv.ev.startedEncryptionHandshake.empty() {
 		return
 	}
-	f.sock.hubFor().disp.post(func() {
+	f.sock.hubFor().post(event{kind: evCall, fn: func() {
 		if f.live.Load() {
 			for _, h := range f.srv.ev.startedEncryptionHandshake.load() {
 				h.fn(f.sock)
 			}
 		}
-	})
+	}}, nil)
 }
 
 // stop ends forwarding (events already queued are dropped) and removes

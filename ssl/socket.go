@@ -47,6 +47,12 @@ type Socket struct {
 	aborted    bool // Abort/Close: internal goroutines must stop quietly
 	everConn   bool // the transport was connected (so disconnected is due)
 	tearing    bool // Unconnected, but its events are still being delivered
+	// disconnectAsked: DisconnectFromHost ended the connection and no
+	// WaitForDisconnected has reported it yet (Qt's would find it Closing).
+	disconnectAsked bool
+	// connectReported: connected (and the modeChanged before it) were
+	// delivered; WaitForConnected returns only then, as Qt's does.
+	connectReported bool
 	localClose bool // teardown started here: the stream's end is no error
 	hostName   string
 	port       uint16
@@ -121,7 +127,7 @@ const maxWriteQueue = 1 << 20
 // NewSocket returns an unconnected socket with a copy of the default
 // configuration.
 func NewSocket() *Socket {
-	s := &Socket{config: defaultSnapshot()}
+	s := &Socket{config: defaultSnapshot(), errKind: UnknownSocketError}
 	s.cond.L = &s.mu
 	s.ep.init(s)
 	return s
@@ -134,7 +140,7 @@ func NewSocketFromConn(conn net.Conn) *Socket {
 	s := NewSocket()
 	s.raw = conn
 	s.state = ConnectedState
-	s.everConn = true
+	s.everConn, s.connectReported = true, true
 	return s
 }
 
@@ -159,7 +165,7 @@ func (s *Socket) SetSocketDescriptor(fd uintptr) error {
 		conn.Close()
 		return errors.New("ssl: SetSocketDescriptor on a socket in use")
 	}
-	s.raw, s.state, s.everConn = conn, ConnectedState, true
+	s.raw, s.state, s.everConn, s.connectReported = conn, ConnectedState, true, true
 	s.mu.Unlock()
 	s.emitState(ConnectedState)
 	return nil
@@ -412,10 +418,14 @@ func (s *Socket) PauseMode() PauseMode {
 
 // SetPauseMode sets where the socket pauses: with PauseOnSslErrors a
 // handshake with unignored errors waits for Resume instead of failing.
+//
+// As in Qt, the mode is read when the decision is taken: set from an
+// sslErrors handler, it applies to the handshake in progress.
 func (s *Socket) SetPauseMode(m PauseMode) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.pauseMode = m
+	s.mu.Unlock()
+	s.ep.setPauseMode(m) // one owner of the policy: Socket and Engine alike
 }
 
 // ReadBufferSize returns the bound on buffered unread data (0: the default bound).
@@ -512,9 +522,7 @@ func (s *Socket) setErrorLocked(kind SocketError, msg string, cause error) {
 }
 
 func (s *Socket) emitState(st SocketState) {
-	if h := s.hub(); h != nil {
-		emit1(&h.disp, &h.ev.stateChanged, st)
-	}
+	s.emit(event{kind: evStateChanged, n: int64(st)})
 }
 
 // transition sets the state and emits stateChanged when it changed.
@@ -548,9 +556,7 @@ func (s *Socket) fail(kind SocketError, msg string, cause error) {
 		// then errorOccurred (and no disconnected: there was no connection).
 		s.transition(UnconnectedState)
 	}
-	if h := s.hub(); h != nil {
-		emit1(&h.disp, &h.ev.errorOccurred, kind)
-	}
+	s.emit(event{kind: evErrorOccurred, n: int64(kind)})
 	s.teardown(false, true)
 }
 
@@ -560,6 +566,7 @@ func (s *Socket) fail(kind SocketError, msg string, cause error) {
 func (s *Socket) initLocked() {
 	s.mode, s.autoStart, s.encrypted, s.flushing, s.handshaked = UnencryptedMode, false, false, false, false
 	s.pendClose, s.aborted, s.localClose = false, false, false
+	s.disconnectAsked, s.connectReported = false, false
 	s.ep.reset()
 	s.discardReadBufferLocked()
 	s.readErr, s.writeErr = nil, nil
@@ -596,9 +603,7 @@ func (s *Socket) connect(host string, port uint16, encrypted bool) {
 		if _, _, ok := s.config.Protocol().VersionRange(); !ok {
 			s.setErrorLocked(SslInvalidUserDataError, "Attempted to use an unsupported protocol.", nil)
 			s.mu.Unlock()
-			if h := s.hub(); h != nil {
-				emit1(&h.disp, &h.ev.errorOccurred, SslInvalidUserDataError)
-			}
+			s.emit(event{kind: evErrorOccurred, n: int64(SslInvalidUserDataError)})
 			return
 		}
 	}
@@ -637,9 +642,7 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 	if px.Type != NoProxy {
 		// The proxy resolves the host (SOCKS5 with names, HTTP CONNECT).
 		s.transition(ConnectingState) // Qt: Connecting, then hostFound
-		if h := s.hub(); h != nil {
-			emit0(&h.disp, &h.ev.hostFound)
-		}
+		s.emit(event{kind: evHostFound})
 		conn, err := dialThroughProxy(ctx, px, host, port)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -665,9 +668,7 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 		return
 	}
 	s.transition(ConnectingState) // Qt: Connecting, then hostFound
-	if h := s.hub(); h != nil {
-		emit0(&h.disp, &h.ev.hostFound)
-	}
+	s.emit(event{kind: evHostFound})
 	var conn net.Conn
 	var d net.Dialer
 	for _, a := range addrs {
@@ -712,18 +713,32 @@ func (s *Socket) connected(conn net.Conn) {
 		if err := s.startEncryption(false); err != nil {
 			return
 		}
-		if h := s.hub(); h != nil {
-			emit0(&h.disp, &h.ev.connected)
-		}
+		s.emit(event{kind: evConnected})
+		s.connectDelivered()
 		s.runHandshake()
 		return
 	}
-	if h := s.hub(); h != nil {
-		emit0(&h.disp, &h.ev.connected)
-	}
+	s.emit(event{kind: evConnected})
+	s.connectDelivered()
 	s.mu.Lock()
 	s.startPlainReaderLocked()
 	s.mu.Unlock()
+}
+
+// connectDelivered lets WaitForConnected return once the connected event
+// (emitted just before) was delivered.
+func (s *Socket) connectDelivered() {
+	mark := func() {
+		s.mu.Lock()
+		s.connectReported = true
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	}
+	if h := s.hub(); h != nil {
+		h.afterQueued(mark)
+		return
+	}
+	mark()
 }
 
 // Dial connects to addr ("host:port") and completes a client handshake
@@ -796,17 +811,13 @@ func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 	if _, _, ok := s.config.Protocol().VersionRange(); !ok {
 		s.setErrorLocked(SslInvalidUserDataError, "Attempted to use an unsupported protocol.", nil)
 		s.mu.Unlock()
-		if h := s.hub(); h != nil {
-			emit1(&h.disp, &h.ev.errorOccurred, SslInvalidUserDataError)
-		}
+		s.emit(event{kind: evErrorOccurred, n: int64(SslInvalidUserDataError)})
 		return invalidUserData("Attempted to use an unsupported protocol.")
 	}
 	if server && s.config.OcspStaplingEnabled() {
 		s.setErrorLocked(SslInvalidUserDataError, "Server-side QSslSocket does not support OCSP stapling", nil)
 		s.mu.Unlock()
-		if h := s.hub(); h != nil {
-			emit1(&h.disp, &h.ev.errorOccurred, SslInvalidUserDataError)
-		}
+		s.emit(event{kind: evErrorOccurred, n: int64(SslInvalidUserDataError)})
 		return invalidUserData("Server-side QSslSocket does not support OCSP stapling")
 	}
 	s.stopPlainReaderLocked()
@@ -831,9 +842,7 @@ func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 	s.ep.begin(cfg, server, s.verifyNameLocked(), s.pauseMode, true)
 	raw := s.raw
 	s.mu.Unlock()
-	if h := s.hub(); h != nil {
-		emit1(&h.disp, &h.ev.modeChanged, mode)
-	}
+	s.emit(event{kind: evModeChanged, n: int64(mode)})
 
 	sess, err := newStream(cfg.Backend(), raw, prefix, params)
 	if err != nil {
@@ -956,9 +965,7 @@ func (s *Socket) handshake(timed bool) (Stream, bool) {
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	s.emitEncryptedBytesWritten()
-	if h := s.hub(); h != nil {
-		emit0(&h.disp, &h.ev.encrypted)
-	}
+	s.emit(event{kind: evEncrypted})
 	s.flushQueue()
 	s.mu.Lock()
 	pend := s.pendClose
@@ -1012,9 +1019,7 @@ func (s *Socket) handshakeFailed(err error) {
 	}
 	s.setErrorLocked(kind, msg, err)
 	s.mu.Unlock()
-	if h := s.hub(); h != nil {
-		emit1(&h.disp, &h.ev.errorOccurred, kind)
-	}
+	s.emit(event{kind: evErrorOccurred, n: int64(kind)})
 	// The engine has sent its fatal alert: no close_notify, and no reset
 	// that would destroy the alert in flight.
 	// Qt goes through Closing when its own policy refused the peer or the
@@ -1039,6 +1044,10 @@ func (s *Socket) DisconnectFromHost() {
 		s.mu.Unlock()
 		return
 	}
+	// Qt's socket sits in ClosingState until close_notify and queued data
+	// are written, so a WaitForDisconnected right after this call returns
+	// true; ours completes the disconnect here, and the next wait reports it.
+	s.disconnectAsked = true
 	s.mu.Unlock()
 	s.teardown(true, true)
 }
@@ -1172,29 +1181,21 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	s.state, s.tearing = UnconnectedState, true
 	s.mu.Unlock()
 	if changed {
-		if h := s.hub(); h != nil {
-			send1(&h.disp, &h.ev.stateChanged, UnconnectedState)
-		}
+		s.emitSync(event{kind: evStateChanged, n: int64(UnconnectedState)})
 	}
 	if everConn {
-		if h := s.hub(); h != nil {
-			emit0(&h.disp, &h.ev.readChannelFinished)
-		}
+		s.emit(event{kind: evReadChannelFinished})
 	}
 	hub := s.hub()
-	if hub != nil && everConn && !hub.ev.disconnected.empty() {
-		hub.disp.send(func() {
-			for _, h := range hub.ev.disconnected.load() {
-				h.fn()
-			}
-		})
+	if hub != nil && everConn {
+		hub.emitSync(event{kind: evDisconnected})
 	}
 	// Waiters wake once those events were delivered: at once, or — from a
 	// handler, where they queue — right after them.
 	if hub == nil {
 		s.endTearing() // nobody listens: nothing to wait for
 	} else {
-		hub.disp.afterQueued(s.endTearing)
+		hub.afterQueued(s.endTearing)
 	}
 }
 

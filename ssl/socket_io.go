@@ -54,6 +54,7 @@ func (s *Socket) readSpaceLocked() []byte {
 // readLoop moves data from src (the TLS session, or the plain connection)
 // into the read buffer until the stream ends, emitting readyRead.
 func (s *Socket) readLoop(src io.Reader, encrypted bool) {
+	var self goroutineID // looked up once, if this loop ever runs handlers
 	for {
 		s.mu.Lock()
 		for s.rend-s.rpos >= s.readLimitLocked() && !s.aborted && !s.stopReader {
@@ -87,7 +88,7 @@ func (s *Socket) readLoop(src io.Reader, encrypted bool) {
 		s.cond.Broadcast()
 		s.mu.Unlock()
 		if n > 0 {
-			s.emitReadyRead()
+			s.emitReadyRead(&self)
 		}
 		if err != nil && !stop && encrypted && isTimeout(err) {
 			// A deadline meant for direct reads reached the loop, which has
@@ -142,9 +143,7 @@ func (s *Socket) readEnded(err error, encrypted bool) {
 	s.setErrorLocked(kind, msg, err)
 	s.cond.Broadcast()
 	s.mu.Unlock()
-	if h := s.hub(); h != nil {
-		emit1(&h.disp, &h.ev.errorOccurred, kind)
-	}
+	s.emit(event{kind: evErrorOccurred, n: int64(kind)})
 	// The peer's close_notify is answered with ours (RFC 8446 §6.1); a
 	// bare TCP close gets none. Either way through Closing, as in Qt.
 	s.teardownWith(teardownHow{graceful: kind == RemoteHostClosedError && readErr == io.EOF, closing: true}, true)
@@ -316,6 +315,12 @@ func (s *Socket) readDirect(p []byte) (int, error) {
 // is available, the stream ends (io.EOF after close_notify;
 // ErrUncleanShutdown when the TCP connection ended without it), an error,
 // or the read deadline (os.ErrDeadlineExceeded).
+//
+// Called from one of the socket's event handlers it never blocks, as Qt's
+// read(): it returns what is buffered, or 0 and ErrWouldDeadlock when
+// nothing is (the buffer fills only after the handler returns), so that
+// Qt's "while (read(...) > 0)" loop ports as is. The end of the stream
+// and errors are reported as from any goroutine.
 func (s *Socket) Read(p []byte) (int, error) {
 	s.readSinceWrite.Store(true)
 	s.mu.Lock()
@@ -344,6 +349,11 @@ func (s *Socket) Read(p []byte) (int, error) {
 		}
 		if s.state == UnconnectedState && !s.readerUp {
 			return 0, net.ErrClosed
+		}
+		if s.inHandlerLocked() {
+			// Qt's read() never blocks, and here nothing could fill the
+			// buffer until the handler returns.
+			return 0, ErrWouldDeadlock
 		}
 		if s.encrypted && !s.readerUp && !s.loopWantedLocked() && s.sess != nil {
 			if !s.readDL.IsZero() && !time.Now().Before(s.readDL) {
@@ -432,6 +442,13 @@ func (s *Socket) Write(p []byte) (int, error) {
 			s.mu.Unlock()
 			return len(p), nil
 		}
+		if s.inHandlerLocked() {
+			// The queue drains only after the handler returns: a handler
+			// is never made to wait for it (Qt's write() never blocks).
+			s.wqueue = append(s.wqueue, p...)
+			s.mu.Unlock()
+			return len(p), nil
+		}
 		if !s.writeDL.IsZero() && timer == nil {
 			timer = time.AfterFunc(time.Until(s.writeDL), s.wake)
 		}
@@ -463,9 +480,7 @@ func (s *Socket) Write(p []byte) (int, error) {
 func (s *Socket) wrote(n int) {
 	if n > 0 {
 		s.writtenSeq.Add(1)
-		if h := s.hub(); h != nil {
-			emit1(&h.disp, &h.ev.bytesWritten, int64(n))
-		}
+		s.emit(event{kind: evBytesWritten, n: int64(int64(n))})
 	}
 }
 
@@ -619,6 +634,7 @@ func (s *Socket) CanReadLine() bool {
 // complete line is buffered — up to max bytes of what is (max <= 0: all).
 // It never blocks; it returns nil when nothing is buffered.
 func (s *Socket) ReadLine(max int) []byte {
+	s.readSinceWrite.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ensureReaderLocked()
@@ -641,6 +657,7 @@ func (s *Socket) ReadLine(max int) []byte {
 
 // ReadAll returns everything buffered, without blocking.
 func (s *Socket) ReadAll() []byte {
+	s.readSinceWrite.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ensureReaderLocked()
@@ -762,9 +779,7 @@ func (s *Socket) emitEncryptedBytesWritten() {
 		return
 	}
 	if n := sess.TakeEncryptedBytesWritten(); n > 0 {
-		if h := s.hub(); h != nil {
-			emit1(&h.disp, &h.ev.encryptedBytesWritten, n)
-		}
+		s.emit(event{kind: evEncryptedBytesWritten, n: int64(n)})
 	}
 }
 
@@ -774,22 +789,23 @@ func (s *Socket) discardReadBufferLocked() {
 	s.rgen++
 }
 
-// emitReadyRead posts readyRead; once its handlers have run it bumps
-// readyRuns, which WaitForReadyRead waits on when there are subscribers.
-func (s *Socket) emitReadyRead() {
+// emitReadyRead posts readyRead from the read loop (self); once its
+// handlers have run, readyReadDelivered bumps readyRuns, which
+// WaitForReadyRead waits on when there are subscribers.
+func (s *Socket) emitReadyRead(self *goroutineID) {
 	hub := s.hub()
 	if hub == nil || hub.ev.readyRead.empty() {
 		return
 	}
-	hub.disp.post(func() {
-		for _, h := range hub.ev.readyRead.load() {
-			h.fn()
-		}
-		s.mu.Lock()
-		s.readyRuns++
-		s.cond.Broadcast()
-		s.mu.Unlock()
-	})
+	hub.post(event{kind: evReadyRead}, self)
+}
+
+// readyReadDelivered counts a delivery of readyRead (eventHub.readyDone).
+func (s *Socket) readyReadDelivered() {
+	s.mu.Lock()
+	s.readyRuns++
+	s.cond.Broadcast()
+	s.mu.Unlock()
 }
 
 // lockWrite takes the write mutex. Events the backend raises while it is

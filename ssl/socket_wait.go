@@ -85,7 +85,7 @@ func (s *Socket) WaitForConnectedContext(ctx context.Context) error {
 func (s *Socket) connectedLocked() (bool, error) {
 	switch s.state {
 	case ConnectedState, ClosingState:
-		return true, nil
+		return s.connectReported || s.state == ClosingState, nil
 	case UnconnectedState:
 		return !s.tearing, s.lastErrorLocked()
 	}
@@ -245,9 +245,7 @@ func (s *Socket) WaitForReadyRead(timeout time.Duration) bool {
 		}
 		s.mu.Unlock()
 		if live {
-			if h := s.hub(); h != nil {
-				emit1(&h.disp, &h.ev.errorOccurred, SocketTimeoutError)
-			}
+			s.emit(event{kind: evErrorOccurred, n: int64(SocketTimeoutError)})
 		}
 	}
 	return err == nil
@@ -279,12 +277,25 @@ func (s *Socket) WaitForBytesWritten(timeout time.Duration) bool {
 // timeout; false at once for an unconnected socket, as in Qt — unless its
 // disconnect is still delivering events (stateChanged, disconnected) on
 // another goroutine: then it returns true once they were delivered.
+//
+// After DisconnectFromHost it returns true (once), as Qt's does: Qt's
+// socket is still Closing then, ours has already closed.
 func (s *Socket) WaitForDisconnected(timeout time.Duration) bool {
 	s.mu.Lock()
 	idle := s.state == UnconnectedState && !s.tearing // a disconnect still delivering its events is waited for
+	asked := s.disconnectAsked
+	if idle {
+		s.disconnectAsked = false
+	}
 	s.mu.Unlock()
 	if idle {
+		return asked && !s.inHandler()
+	}
+	if s.waitTimed(timeout, s.disconnectedLocked) != nil {
 		return false
 	}
-	return s.waitTimed(timeout, s.disconnectedLocked) == nil
+	s.mu.Lock()
+	s.disconnectAsked = false
+	s.mu.Unlock()
+	return true
 }
