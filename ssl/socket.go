@@ -53,20 +53,20 @@ type Socket struct {
 	// connectReported: connected (and the modeChanged before it) were
 	// delivered; WaitForConnected returns only then, as Qt's does.
 	connectReported bool
-	localClose bool // teardown started here: the stream's end is no error
-	hostName   string
-	port       uint16
-	raw        net.Conn
-	lastLocal  net.Addr // raw's addresses once it is gone (net.Conn semantics)
-	lastRemote net.Addr
-	sess       Stream // the TLS stream over raw, from the handshake on
-	sessState  SessionState
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	writeMu    sync.Mutex
-	readerUp   bool  // a read loop is running
-	readerG    int64 // goroutine id of the plain read loop (it may run readyRead handlers)
-	stopReader bool  // ask the plain read loop to hand over (STARTTLS)
+	localClose      bool // teardown started here: the stream's end is no error
+	hostName        string
+	port            uint16
+	raw             net.Conn
+	lastLocal       net.Addr // raw's addresses once it is gone (net.Conn semantics)
+	lastRemote      net.Addr
+	sess            Stream // the TLS stream over raw, from the handshake on
+	sessState       SessionState
+	cancel          context.CancelFunc
+	wg              sync.WaitGroup
+	writeMu         sync.Mutex
+	readerUp        bool  // a read loop is running
+	readerG         int64 // goroutine id of the plain read loop (it may run readyRead handlers)
+	stopReader      bool  // ask the plain read loop to hand over (STARTTLS)
 	// Read mode of an encrypted socket: until something needs Qt's buffered
 	// view (readyRead and other events, BytesAvailable, ReadLine, …), Read
 	// reads the session directly; then the read loop takes over, for good.
