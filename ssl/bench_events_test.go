@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 )
 
@@ -184,4 +185,43 @@ func dialOurs(b *testing.B, addr string, cfg Configuration) *Socket {
 		b.Fatal(s.ErrorString())
 	}
 	return s
+}
+
+// BenchmarkDispatch is one event delivered to one subscriber: readyRead
+// from the read loop (a goroutine whose id is known), and bytesWritten
+// handed to the socket's worker, as a Write raises it. DESIGN.md §4:
+// ≤ 1 µs and 0 allocations.
+func BenchmarkDispatch(b *testing.B) {
+	b.Run("readyRead-from-read-loop", func(b *testing.B) {
+		s := NewSocket()
+		var n int
+		s.OnReadyRead(func() { n++ })
+		var self goroutineID
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			s.emitReadyRead(&self)
+		}
+		if n != b.N {
+			b.Fatalf("%d deliveries, want %d", n, b.N)
+		}
+	})
+	b.Run("bytesWritten-to-worker", func(b *testing.B) {
+		s := NewSocket()
+		var n atomic.Int64
+		s.OnBytesWritten(func(k int64) { n.Add(k) })
+		h := s.hub()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			s.wrote(1)
+		}
+		h.awaitDelivered()
+		b.StopTimer()
+		if n.Load() != int64(b.N) {
+			b.Fatalf("%d bytes reported, want %d", n.Load(), b.N)
+		}
+		h.stopWorker()
+		h.awaitWorker()
+	})
 }

@@ -80,6 +80,7 @@ func (e *Engine) hub() *eventHub { return &e.hubStore }
 
 func newEngine(config Configuration, mode SslMode, name string) (*Engine, error) {
 	e := &Engine{config: config.Clone(), mode: mode}
+	e.hubStore.inline = true // handlers run inside the call that raised them
 	e.ep = newEndpoint(e)
 	server := mode == SslServerMode
 	if server && len(e.config.LocalCertificateChain()) == 0 && len(e.config.PreSharedKeyIdentityHint()) == 0 {

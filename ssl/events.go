@@ -70,30 +70,50 @@ func (h *handlers[F]) empty() bool { return len(h.load()) == 0 }
 
 // dispatcher runs an owner's event handlers: one at a time, in the order
 // the events were emitted, never concurrently, and never while the
-// library holds a lock. Whichever goroutine emits while no handler runs
-// becomes the runner and drains the queue; events emitted meanwhile (also
-// from inside a handler) are queued, so a handler may call any method
-// without deadlocking.
+// library holds a lock. Events emitted while a handler runs (also from
+// inside a handler) are queued, so a handler may call any method without
+// deadlocking.
+//
+// Who runs the handlers:
+//   - the socket's read loop runs readyRead (and whatever is queued with
+//     it) itself: it knows its goroutine id, looked up once for its life;
+//   - the data events Qt emits from its event loop after a write
+//     (bytesWritten, encryptedBytesWritten) are handed to the socket's
+//     worker, a goroutine started with the first of them and ended with
+//     the connection (Close waits for it), which knows its id from its
+//     start — a writer never runs handlers;
+//   - the lifecycle events Qt emits inside the call that causes them
+//     (stateChanged, errorOccurred, modeChanged, encrypted, disconnected,
+//     the handshake's decisions …) run on the goroutine that raised them,
+//     as in Qt, unless handlers are running already; that goroutine's id
+//     is looked up once for the run (a few times per connection);
+//   - an Engine (inline) runs every handler inside the call that raised
+//     it, as its documentation promises.
 //
 // Events are values (no closure per emission), queued in a slice reused
-// from one run to the next: dispatching allocates nothing in steady state.
-//
-// The runner's goroutine id is needed only by a blocking call made while a
-// handler runs (WaitFor*, a Read with nothing buffered, …), to tell a
-// handler — which must not block — from another goroutine, which may. The
-// socket's own goroutines (its read loop) learn their id once and pass it
-// in; an application goroutine that becomes the runner (a Write with a
-// bytesWritten subscriber, say) has it looked up once for that run. Go has
-// no cheaper goroutine identity; nothing else on the event path needs one.
+// from one run to the next: dispatching allocates nothing in steady state,
+// and the data path (readyRead, bytesWritten, encryptedBytesWritten) looks
+// up no goroutine id. Otherwise an id is compared only by a call that
+// would block (WaitFor*, Read with nothing buffered, a synchronous event)
+// while a handler of this owner runs, to tell that handler — which must
+// not block — from another goroutine, which may: Go offers no cheaper
+// goroutine identity than runtime.Stack.
 type dispatcher struct {
 	mu      sync.Mutex
-	cond    sync.Cond
-	queue   []event // queue[head:] waits for delivery; reused once drained
+	cond    sync.Cond // on mu: delivery progress and the worker's wake-ups
+	queue   []event   // queue[head:] waits for delivery; reused once drained
 	head    int
-	running bool
-	runner  int64  // goroutine id of the runner while running
+	running bool   // a runner owns the queue (delivering, or the worker is about to)
+	runner  int64  // its goroutine id (0 while a worker is starting)
 	posted  uint64 // sequence number of the last queued event
 	done    uint64 // sequence number of the last delivered event
+
+	// The worker; guarded by mu.
+	wake       sync.Cond     // on mu: work was handed to the worker, or it should stop
+	worker     bool          // alive
+	workerID   int64         // its goroutine id, once started
+	workerStop bool          // the owner is not connected: exit whenever the queue is empty
+	workerExit chan struct{} // closed as it exits
 }
 
 // goroutineID is a goroutine's id, looked up on first use (a goroutine the
@@ -101,27 +121,48 @@ type dispatcher struct {
 type goroutineID struct{ id int64 }
 
 func (g *goroutineID) get() int64 {
-	if g == nil {
-		return goid()
-	}
 	if g.id == 0 {
 		g.id = goid()
 	}
 	return g.id
 }
 
-// post queues ev and returns; the caller runs it itself (and whatever else
-// is queued) if no handler is running. self identifies the calling
-// goroutine when the library owns it (nil: an application goroutine).
+// post queues ev and returns; if no handler is running, the caller runs
+// it (and whatever is queued meanwhile) itself. self is the calling
+// goroutine when the library owns it (the read loop: its id is known);
+// nil for any other, whose id is looked up once for the run.
 func (h *eventHub) post(ev event, self *goroutineID) {
 	d := &h.disp
 	d.mu.Lock()
 	d.enqueueLocked(ev)
-	if d.running {
+	switch {
+	case d.running:
 		d.mu.Unlock()
-		return
+	case self != nil:
+		h.runLocked(self.get())
+	default:
+		h.runLocked(goid())
 	}
-	h.runLocked(self.get())
+}
+
+// postAsync queues ev for the socket's worker: the data events Qt emits
+// from its event loop after the write (bytesWritten,
+// encryptedBytesWritten), raised on whatever goroutine wrote. The writer
+// never runs handlers, so a write loop on an application goroutine looks
+// up no goroutine id. An inline hub (an Engine's) runs ev here instead.
+func (h *eventHub) postAsync(ev event) {
+	d := &h.disp
+	d.mu.Lock()
+	d.enqueueLocked(ev)
+	switch {
+	case d.running:
+		d.mu.Unlock()
+	case h.inline:
+		h.runLocked(goid())
+	default:
+		h.handOffLocked()
+		d.mu.Unlock()
+	}
 }
 
 // send queues ev and returns only once it was delivered: the decision
@@ -160,15 +201,23 @@ func (h *eventHub) send(ev event) {
 // enqueueLocked appends ev to the queue.
 func (d *dispatcher) enqueueLocked(ev event) {
 	if d.cond.L == nil {
-		d.cond.L = &d.mu
+		d.cond.L, d.wake.L = &d.mu, &d.mu
 	}
 	d.queue = append(d.queue, ev)
 	d.posted++
 }
 
 // runLocked makes the caller (goroutine me) the runner: it delivers the
-// queue until it is empty, with d.mu released around every delivery.
+// queue until it is empty, with d.mu released around every delivery, and
+// returns with d.mu released.
 func (h *eventHub) runLocked(me int64) {
+	h.drainLocked(me)
+	h.disp.mu.Unlock()
+}
+
+// drainLocked delivers the queue as goroutine me; d.mu is held on entry
+// and on return, released around every delivery.
+func (h *eventHub) drainLocked(me int64) {
 	d := &h.disp
 	d.running, d.runner = true, me
 	for d.head < len(d.queue) {
@@ -184,6 +233,88 @@ func (h *eventHub) runLocked(me int64) {
 	d.queue, d.head = d.queue[:0], 0
 	d.running, d.runner = false, 0
 	d.cond.Broadcast()
+}
+
+// handOffLocked gives the queue to the worker, starting it if needed.
+// From now until it has drained the queue, the queue is the worker's:
+// nobody else starts delivering meanwhile.
+func (h *eventHub) handOffLocked() {
+	d := &h.disp
+	d.running, d.runner = true, d.workerID
+	if d.worker {
+		d.wake.Signal()
+		return
+	}
+	d.worker, d.workerID = true, 0
+	d.workerExit = make(chan struct{})
+	go h.work(d.workerExit)
+}
+
+// work is the worker's goroutine: it drains what is handed to it until
+// told to stop (stopWorker) with nothing queued.
+func (h *eventHub) work(exit chan struct{}) {
+	me := goid() // once for the worker's life
+	d := &h.disp
+	d.mu.Lock()
+	d.workerID = me
+	for {
+		if d.head < len(d.queue) && (!d.running || d.runner == 0 || d.runner == me) {
+			h.drainLocked(me)
+			continue
+		}
+		if d.workerStop && d.head == len(d.queue) {
+			break
+		}
+		d.wake.Wait()
+	}
+	d.worker, d.workerID = false, 0
+	close(exit)
+	d.mu.Unlock()
+}
+
+// stopWorker tells the worker that the owner's connection ended: it exits
+// once the queue is empty (a straggling event later starts a worker that
+// exits as soon as it has delivered it).
+func (h *eventHub) stopWorker() {
+	d := &h.disp
+	d.mu.Lock()
+	d.workerStop = true
+	d.wake.Signal()
+	d.mu.Unlock()
+}
+
+// keepWorker lets the worker stay while a new connection lives.
+func (h *eventHub) keepWorker() {
+	d := &h.disp
+	d.mu.Lock()
+	d.workerStop = false
+	d.mu.Unlock()
+}
+
+// awaitWorker waits until a worker told to stop has exited.
+func (h *eventHub) awaitWorker() {
+	d := &h.disp
+	d.mu.Lock()
+	exit, stopping := d.workerExit, d.worker && d.workerStop
+	d.mu.Unlock()
+	if stopping {
+		<-exit
+	}
+}
+
+// awaitDelivered waits until the events queued so far were delivered
+// (not from a handler, which would wait for itself).
+func (h *eventHub) awaitDelivered() {
+	d := &h.disp
+	d.mu.Lock()
+	seq := d.posted
+	if d.running && d.runner != 0 && d.runner == goid() {
+		d.mu.Unlock()
+		return
+	}
+	for d.done < seq {
+		d.cond.Wait()
+	}
 	d.mu.Unlock()
 }
 
@@ -208,7 +339,7 @@ func (d *dispatcher) inHandler() bool {
 	d.mu.Lock()
 	running, runner := d.running, d.runner
 	d.mu.Unlock()
-	return running && runner == goid()
+	return running && runner != 0 && runner == goid()
 }
 
 // goid returns the calling goroutine's id, parsed from its stack header
@@ -396,6 +527,9 @@ type eventHub struct {
 	// readyDone runs after each delivery of readyRead (a Socket counts
 	// them for WaitForReadyRead); set when the hub is made.
 	readyDone func()
+	// inline: handlers run inside the call that raised the event (an
+	// Engine's), not on a worker.
+	inline bool
 }
 
 // hub returns the socket's event hub, or nil while nobody ever subscribed
@@ -466,7 +600,9 @@ func (s *Socket) OnModeChanged(fn func(SslMode)) (remove func()) {
 }
 
 // OnEncryptedBytesWritten subscribes to encryptedBytesWritten: bytes of
-// TLS records handed to the network.
+// TLS records handed to the network. As in Qt, it is emitted after the
+// write that sent them returned (on the socket's own goroutine), so a
+// handler may write more; WaitForBytesWritten returns once it was.
 func (s *Socket) OnEncryptedBytesWritten(fn func(int64)) (remove func()) {
 	return s.hubFor().ev.encryptedBytesWritten.add(fn)
 }
@@ -526,7 +662,9 @@ func (s *Socket) OnReadyRead(fn func()) (remove func()) {
 	return s.subscribeLoopEvent(s.hubFor().ev.readyRead.add(fn))
 }
 
-// OnBytesWritten subscribes to bytesWritten: plaintext bytes handed to TLS.
+// OnBytesWritten subscribes to bytesWritten: plaintext bytes handed to
+// TLS. As in Qt, it is emitted after the write returned (on the socket's
+// own goroutine); WaitForBytesWritten returns once it was.
 func (s *Socket) OnBytesWritten(fn func(int64)) (remove func()) {
 	return s.hubFor().ev.bytesWritten.add(fn)
 }

@@ -609,6 +609,9 @@ func (s *Socket) connect(host string, port uint16, encrypted bool) {
 	}
 	s.waitGoroutinesLocked()
 	s.initLocked()
+	if h := s.hub(); h != nil {
+		h.keepWorker() // a new connection: its data events keep one worker
+	}
 	s.autoStart = encrypted
 	s.hostName, s.port = host, port
 	s.everConn = false
@@ -1194,8 +1197,12 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	// handler, where they queue — right after them.
 	if hub == nil {
 		s.endTearing() // nobody listens: nothing to wait for
-	} else {
-		hub.afterQueued(s.endTearing)
+		return
+	}
+	hub.afterQueued(s.endTearing)
+	hub.stopWorker() // once it has delivered them
+	if !fromInside && !s.inHandler() {
+		hub.awaitWorker() // every goroutine of the socket has exited
 	}
 }
 

@@ -203,6 +203,12 @@ func TestBufferedView(t *testing.T) {
 		c2.OnBytesWritten(func(n int64) { written += n })
 		c2.OnEncryptedBytesWritten(func(n int64) { encWritten += n })
 		c2.Write(make([]byte, 1000))
+		// As in Qt, they are emitted after the write returns (from the
+		// event loop there, the socket's worker here); the wait returns
+		// once they were.
+		if !c2.WaitForBytesWritten(5 * time.Second) {
+			t.Error("WaitForBytesWritten after a write: false")
+		}
 		if written != 1000 || encWritten <= 1000 {
 			t.Errorf("bytesWritten %d, encryptedBytesWritten %d", written, encWritten)
 		}

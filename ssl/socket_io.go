@@ -480,7 +480,9 @@ func (s *Socket) Write(p []byte) (int, error) {
 func (s *Socket) wrote(n int) {
 	if n > 0 {
 		s.writtenSeq.Add(1)
-		s.emit(event{kind: evBytesWritten, n: int64(int64(n))})
+		if h := s.hub(); h != nil && !h.ev.bytesWritten.empty() {
+			h.postAsync(event{kind: evBytesWritten, n: int64(n)})
+		}
 	}
 }
 
@@ -779,7 +781,9 @@ func (s *Socket) emitEncryptedBytesWritten() {
 		return
 	}
 	if n := sess.TakeEncryptedBytesWritten(); n > 0 {
-		s.emit(event{kind: evEncryptedBytesWritten, n: int64(n)})
+		if h := s.hub(); h != nil && !h.ev.encryptedBytesWritten.empty() {
+			h.postAsync(event{kind: evEncryptedBytesWritten, n: n})
+		}
 	}
 }
 

@@ -265,6 +265,9 @@ func (s *Socket) WaitForBytesWritten(timeout time.Duration) bool {
 	if queued && s.waitTimed(timeout, s.sentLocked) != nil {
 		return false
 	}
+	if h := s.hub(); h != nil {
+		h.awaitDelivered() // bytesWritten and encryptedBytesWritten were emitted, as Qt's wait does
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	seq := s.writtenSeq.Load()

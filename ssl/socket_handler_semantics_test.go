@@ -1,0 +1,235 @@
+package ssl
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Qt's handler semantics (issue 16): what a handler may call, and what a
+// wait right after a call returns, as measured on Qt 6.4.2.
+
+// TestReadLoopInReadyRead is Qt's idiom "while (read(...) > 0)" in a
+// readyRead handler, on an accepted Server socket and on a client: the
+// handler reads everything buffered, then Read returns at once.
+func TestReadLoopInReadyRead(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		srv := newTestServer(t, p.serverConfig(p.server))
+		want := bytes.Repeat([]byte("0123456789abcdef"), 8<<10) // 128 KiB, many records
+		got := make(chan []byte, 1)
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			s, err := srv.AcceptSocket(t.Context())
+			if err != nil {
+				got <- nil
+				return
+			}
+			defer s.Close()
+			var mu sync.Mutex
+			var all []byte
+			var sawWouldDeadlock atomic.Bool
+			s.OnReadyRead(func() {
+				var buf [4096]byte
+				for {
+					n, err := s.Read(buf[:])
+					if n == 0 {
+						if errors.Is(err, ErrWouldDeadlock) {
+							sawWouldDeadlock.Store(true)
+						}
+						break
+					}
+					mu.Lock()
+					all = append(all, buf[:n]...)
+					done := len(all) == len(want)
+					mu.Unlock()
+					if done {
+						got <- all
+						return
+					}
+				}
+			})
+			// Data that arrived before the subscription is announced too.
+			s.WaitForDisconnected(10 * time.Second)
+			if !sawWouldDeadlock.Load() {
+				t.Error("Read never reported an empty buffer with ErrWouldDeadlock")
+			}
+		}()
+		c := NewSocket()
+		c.SetSslConfiguration(p.clientConfig())
+		c.ConnectToHostEncrypted("localhost", serverPort(srv))
+		if !c.WaitForEncrypted(5 * time.Second) {
+			t.Fatal(c.ErrorString())
+		}
+		c.Write(want)
+		select {
+		case data := <-got:
+			if !bytes.Equal(data, want) {
+				t.Fatalf("got %d bytes, want %d", len(data), len(want))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the readyRead handler did not get everything (a Read blocked?)")
+		}
+		c.DisconnectFromHost()
+		if !c.WaitForDisconnected(5 * time.Second) {
+			t.Error("WaitForDisconnected after DisconnectFromHost: false")
+		}
+		<-served
+	})
+}
+
+// TestReadOutsideHandlerStillBlocks: while a handler of the socket runs,
+// a Read on another goroutine still blocks for data (only handlers get
+// Qt's non-blocking read).
+func TestReadOutsideHandlerStillBlocks(t *testing.T) {
+	checkNoLeaks(t)
+	p := newTestPKI(t)
+	c, s, err := socketPair(t, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	defer s.Close()
+	inHandler, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.OnBytesWritten(func(int64) {
+		once.Do(func() { close(inHandler) })
+		<-release
+	})
+	go s.Write([]byte("x")) // its goroutine runs the handler, which waits
+	<-inHandler
+	read := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 5)
+		n, err := io.ReadFull(s, buf)
+		read <- string(buf[:n]) + "|" + errString(err)
+	}()
+	time.Sleep(20 * time.Millisecond)
+	c.Write([]byte("hello"))
+	select {
+	case r := <-read:
+		if r != "hello|" {
+			t.Fatalf("Read on another goroutine: %q", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Read did not return the data")
+	}
+	close(release)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// TestSetPauseModeFromSslErrors: Qt reads pauseMode() after emitting
+// sslErrors, so setting it in the handler pauses this handshake — on a
+// Socket as on an Engine; Resume after ignoring completes it.
+func TestSetPauseModeFromSslErrors(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		port := startServer(t, p.serverConfig(p.server), echo)
+		s := NewSocket()
+		defer s.Abort()
+		s.SetSslConfiguration(p.clientConfig())
+		s.SetPeerVerifyName("wrong.example")
+		paused := make(chan struct{})
+		s.OnSslErrors(func([]Error) {
+			s.SetPauseMode(PauseOnSslErrors)
+			close(paused)
+		})
+		s.ConnectToHostEncrypted("localhost", port)
+		select {
+		case <-paused:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no sslErrors")
+		}
+		time.Sleep(50 * time.Millisecond)
+		if s.IsEncrypted() || s.State() != ConnectedState {
+			t.Fatalf("not paused: encrypted %v, state %v (%s)", s.IsEncrypted(), s.State(), s.ErrorString())
+		}
+		s.IgnoreSslErrors()
+		s.Resume()
+		if !s.WaitForEncrypted(5 * time.Second) {
+			t.Fatal(s.ErrorString())
+		}
+	})
+}
+
+// TestWaitForDisconnectedAfterDisconnect is tst_qsslsocket's
+// disconnectFromHostWhenConnected: disconnectFromHost, then
+// waitForDisconnected is true; a never-connected socket's is false.
+func TestWaitForDisconnectedAfterDisconnect(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		port := startServer(t, p.serverConfig(p.server), echo)
+		s := NewSocket()
+		s.SetSslConfiguration(p.clientConfig())
+		if s.WaitForDisconnected(100 * time.Millisecond) {
+			t.Error("never connected: WaitForDisconnected true")
+		}
+		if got := s.SocketError(); got != UnknownSocketError {
+			t.Errorf("a new socket's error: %v, want UnknownSocketError", got)
+		}
+		s.ConnectToHostEncrypted("localhost", port)
+		if !s.WaitForEncrypted(5 * time.Second) {
+			t.Fatal(s.ErrorString())
+		}
+		s.Write([]byte("bye"))
+		s.DisconnectFromHost()
+		if !s.WaitForDisconnected(5 * time.Second) {
+			t.Error("WaitForDisconnected after DisconnectFromHost: false")
+		}
+		if s.State() != UnconnectedState {
+			t.Errorf("state %v", s.State())
+		}
+		if s.WaitForDisconnected(100 * time.Millisecond) {
+			t.Error("a second WaitForDisconnected: true")
+		}
+	})
+}
+
+// TestWaitForConnectedAfterHandlers: Qt emits connected (and, for an
+// encrypted connection, modeChanged before it) before waitForConnected
+// returns; a slow handler must have finished by then.
+func TestWaitForConnectedAfterHandlers(t *testing.T) {
+	checkNoLeaks(t)
+	p := newTestPKI(t)
+	port := startServer(t, p.serverConfig(p.server), echo)
+	for _, encrypted := range []bool{false, true} {
+		s := NewSocket()
+		s.SetSslConfiguration(p.clientConfig())
+		var connected, modeChanged atomic.Bool
+		s.OnModeChanged(func(SslMode) {
+			time.Sleep(20 * time.Millisecond)
+			modeChanged.Store(true)
+		})
+		s.OnConnected(func() {
+			time.Sleep(20 * time.Millisecond)
+			connected.Store(true)
+		})
+		if encrypted {
+			s.ConnectToHostEncrypted("localhost", port)
+		} else {
+			s.ConnectToHost("localhost", port)
+		}
+		if !s.WaitForConnected(5 * time.Second) {
+			t.Fatal(s.ErrorString())
+		}
+		if !connected.Load() || encrypted && !modeChanged.Load() {
+			t.Errorf("encrypted %v: WaitForConnected returned before the handlers ran (connected %v, modeChanged %v)",
+				encrypted, connected.Load(), modeChanged.Load())
+		}
+		s.Abort()
+	}
+}
