@@ -78,8 +78,10 @@ type SessionHooks interface {
 	// error's AlertType method names).
 	VerifyPeer(chain []Certificate, ocspResponse []byte) error
 	// PreSharedKey asks for PSK credentials (client: auth carries the
-	// server's identity hint; server: the client's identity); an error, or
-	// an empty key, fails the handshake.
+	// server's identity hint; server: the client's identity). An error
+	// fails the handshake — except ErrNoPreSharedKey (no key was set) when
+	// the backend asked for a TLS 1.3 external PSK: then the handshake
+	// goes on with certificates, as if nothing had been asked.
 	PreSharedKey(auth *PreSharedKeyAuthenticator) error
 	// Alert reports a TLS alert the engine sent or received.
 	Alert(sent bool, level AlertLevel, typ AlertType, description string)

@@ -389,7 +389,7 @@ func (e *endpoint) send(ev event) {
 func (e *endpoint) PreSharedKey(auth *PreSharedKeyAuthenticator) error {
 	e.send(event{kind: evPreSharedKeyAuthenticationRequired, psk: auth})
 	if len(auth.PreSharedKey()) == 0 {
-		return errors.New("ssl: no pre-shared key provided")
+		return ErrNoPreSharedKey
 	}
 	return nil
 }

@@ -1,6 +1,16 @@
 package ssl
 
-import "bytes"
+import (
+	"bytes"
+	"errors"
+)
+
+// ErrNoPreSharedKey is what SessionHooks.PreSharedKey returns when the
+// application's preSharedKeyAuthenticationRequired handlers set no key.
+// For a TLS 1.2 PSK cipher suite it fails the handshake; for a TLS 1.3
+// external PSK, which Qt never asks for, a backend leaves the handshake to
+// certificates.
+var ErrNoPreSharedKey = errors.New("ssl: no pre-shared key provided")
 
 // PreSharedKeyAuthenticator is QSslPreSharedKeyAuthenticator: the PSK
 // credentials a preSharedKeyAuthenticationRequired handler fills in. It is
