@@ -38,6 +38,15 @@ type endpoint struct {
 	ocspResponses  []OcspResponse
 	failure        error
 
+	// A deferred decision (see VerifyPeer): deferDecisions is set by the
+	// driver's owner before the handshake; the rest passes between the
+	// core's VerifyPeer and the driver's runDecision. Guarded by mu.
+	deferDecisions bool
+	stage          decisionStage
+	stageErrs      []Error
+	stageVerify    bool
+	decision       error
+
 	// Events the backend raises while its caller holds a lock (a write
 	// under the socket's write mutex, any call into a pumped engine) wait
 	// here until the lock is released: no event is emitted under a lock.
@@ -84,12 +93,6 @@ func (e *endpoint) emitOrDefer(hub *eventHub, ev event) {
 	hub.post(ev, nil)
 }
 
-// holder is what pumpStream needs from the hooks it is given: the endpoint.
-type holder interface {
-	hold()
-	release()
-}
-
 // endpointOwner is what the endpoint needs from its Socket or Engine.
 type endpointOwner interface {
 	// stillOpen is false once the application aborted or closed the
@@ -123,6 +126,7 @@ func (e *endpoint) reset() {
 	defer e.mu.Unlock()
 	e.ignoreAll, e.pending, e.paused, e.continueInterr, e.aborted, e.expired = false, false, false, false, false, false
 	e.sslErrors, e.peerChain, e.ocspResponses, e.failure = nil, nil, nil, nil
+	e.stage, e.stageErrs, e.decision = decisionNone, nil, nil
 }
 
 // begin sets the parameters of a handshake.
@@ -131,6 +135,15 @@ func (e *endpoint) begin(cfg *Configuration, server bool, host string, pause Pau
 	defer e.mu.Unlock()
 	e.cfg, e.server, e.host, e.pauseMode, e.blockOnPause = cfg, server, host, pause, blockOnPause
 	e.aborted, e.expired = false, false
+	e.deferDecisions = false
+}
+
+// setDeferDecisions makes VerifyPeer hand the decision to the driver (see
+// VerifyPeer): for cores that call their hooks under the driver's lock.
+func (e *endpoint) setDeferDecisions(on bool) {
+	e.mu.Lock()
+	e.deferDecisions = on
+	e.mu.Unlock()
 }
 
 // verificationCanWait reports whether this handshake's verification may
@@ -189,21 +202,93 @@ var errAbortedByHandler = errors.New("ssl: handshake aborted by the application"
 // continues only if verification is optional for this side or the
 // application ignored every error — or, with PauseOnSslErrors, once it
 // calls Resume having ignored them.
+//
+// A driver that defers decisions (deferDecisions: the pumped engines and
+// Engine, whose core calls this hook under their lock) gets
+// ErrWantRetryVerify first when there is something to decide: it then
+// calls runDecision with no lock held — the handlers run there — and
+// retries the core, whose next VerifyPeer returns the decision.
 func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 	e.mu.Lock()
-	if e.pending {
-		// Asked again after ErrWantRetryVerify: the errors were reported.
+	switch {
+	case e.pending:
+		// Asked again after ErrWantRetryVerify while paused: the errors
+		// were reported.
 		errs := e.sslErrors
 		e.mu.Unlock()
 		return e.decide(errs)
+	case e.stage == decisionAwaited:
+		e.mu.Unlock()
+		return ErrWantRetryVerify // the driver has not run the decision yet
+	case e.stage == decisionMade:
+		res := e.decision
+		e.stage, e.decision = decisionNone, nil
+		e.mu.Unlock()
+		return res
 	}
+	deferring := e.deferDecisions
+	e.mu.Unlock()
+
+	errs, doVerify, err := e.check(chain, ocsp)
+	if err != nil {
+		return e.fail(err)
+	}
+	if len(errs) == 0 {
+		return nil // nothing to emit, nothing to decide
+	}
+	if deferring {
+		e.mu.Lock()
+		e.stage, e.stageErrs, e.stageVerify = decisionAwaited, errs, doVerify
+		e.mu.Unlock()
+		return ErrWantRetryVerify
+	}
+	return e.applyPolicy(errs, doVerify)
+}
+
+// decisionStage is where a deferred verification decision stands.
+type decisionStage uint8
+
+const (
+	decisionNone    decisionStage = iota
+	decisionAwaited               // VerifyPeer found errors: the driver must run the decision
+	decisionMade                  // the driver ran it: the next VerifyPeer returns it
+)
+
+// runDecision is the driver's half of a deferred decision: called with no
+// lock held after the core returned ErrWantRetryVerify, it emits the
+// verification events and applies the policy (a Socket waits here for
+// Resume when paused). It reports whether the core should be retried at
+// once; false when nothing was awaited (an Engine paused until Resume).
+func (e *endpoint) runDecision() bool {
+	e.mu.Lock()
+	if e.stage != decisionAwaited {
+		e.mu.Unlock()
+		return false
+	}
+	errs, doVerify := e.stageErrs, e.stageVerify
+	e.stageErrs = nil
+	e.stage = decisionNone // running: a VerifyPeer meanwhile (none is expected) checks anew
+	e.mu.Unlock()
+	res := e.applyPolicy(errs, doVerify)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if errors.Is(res, ErrWantRetryVerify) {
+		return false // paused (an Engine): VerifyPeer answers through e.pending
+	}
+	e.stage, e.decision = decisionMade, res
+	return true
+}
+
+// check computes the problems with the peer's chain, and whether this
+// side's mode makes them fatal.
+func (e *endpoint) check(chain []Certificate, ocsp []byte) (errs []Error, doVerify bool, err error) {
+	e.mu.Lock()
 	cfg, server, host := e.cfg, e.server, e.host
 	e.peerChain = chain
 	e.mu.Unlock()
 
 	mode := cfg.PeerVerifyMode()
-	doVerify := mode == VerifyPeer || (mode == AutoVerifyPeer && !server)
-	var errs []Error
+	doVerify = mode == VerifyPeer || (mode == AutoVerifyPeer && !server)
 	switch {
 	case mode == VerifyNone:
 		for _, c := range chain { // the blacklist is checked whatever the mode
@@ -229,7 +314,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 		if !server && doVerify && cfg.OcspStaplingEnabled() {
 			ocspErrs, resp, err := checkOcsp(ocsp, chain, opts.Roots, time.Now())
 			if err != nil {
-				return e.fail(err)
+				return nil, false, err
 			}
 			e.mu.Lock()
 			e.ocspResponses = nil
@@ -245,7 +330,15 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 			errs = append(errs[:i], append(ocspErrs, errs[i:]...)...)
 		}
 	}
+	return errs, doVerify, nil
+}
 
+// applyPolicy emits the verification events for errs and decides: nil to
+// go on, ErrWantRetryVerify while paused (an Engine), else the failure.
+func (e *endpoint) applyPolicy(errs []Error, doVerify bool) error {
+	e.mu.Lock()
+	cfg := e.cfg
+	e.mu.Unlock()
 	if cfg.HandshakeMustInterruptOnError() {
 		for _, er := range peerVerifyErrorOrder(errs) {
 			if !fromVerifyCallback(er) { // Qt's own checks: emitted, never interrupting
@@ -274,9 +367,6 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 			}
 		}
 	}
-	if len(errs) == 0 {
-		return nil
-	}
 	e.mu.Lock()
 	e.sslErrors = errs
 	e.mu.Unlock()
@@ -288,6 +378,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 		return nil
 	}
 	e.mu.Lock()
+	// Qt reads pauseMode() here, after emitting sslErrors: a handler may set it.
 	if e.pauseMode&PauseOnSslErrors == 0 {
 		e.mu.Unlock()
 		return e.fail(&VerificationError{Errors: errs})

@@ -91,6 +91,7 @@ func newEngine(config Configuration, mode SslMode, name string) (*Engine, error)
 		return nil, err
 	}
 	e.ep.begin(&e.config, server, name, 0, false) // shared with the endpoint: changed only by storeTicket, under callMu like every hook
+	e.ep.setDeferDecisions(true)                  // the decision's events run outside callMu (see Handshake)
 	p := SessionParams{Server: server, Config: e.config, Hooks: e.ep}
 	if !server {
 		p.ServerName = sniName(e.config, name)
@@ -227,15 +228,28 @@ func (e *Engine) EncryptedBytesAvailable() int64 { return e.inBuffered.Load() }
 // ErrWantRead / ErrWantWrite / ErrWantRetryVerify when it needs the
 // caller, or the error that ended it (returned again by every later call).
 func (e *Engine) Handshake() error {
-	if err := e.enter(); err != nil {
+	for {
+		if err := e.enter(); err != nil {
+			return err
+		}
+		done, err := e.handshakeLocked()
+		e.leave()
+		if done {
+			e.hubStore.emit(event{kind: evEncrypted})
+		}
+		if e.decided(err) {
+			continue
+		}
 		return err
 	}
-	done, err := e.handshakeLocked()
-	e.leave()
-	if done {
-		e.hubStore.emit(event{kind: evEncrypted})
-	}
-	return err
+}
+
+// decided runs a verification decision the core paused for, with callMu
+// released (its events' handlers may call the engine), and reports
+// whether the core should be stepped again at once (false while paused
+// until Resume, or when err is no pause).
+func (e *Engine) decided(err error) bool {
+	return errors.Is(err, ErrWantRetryVerify) && e.ep.runDecision()
 }
 
 // handshakeLocked runs the core's handshake with callMu held; done is true
@@ -301,9 +315,15 @@ func (e *Engine) transfer(p []byte, write bool) (int, error) {
 		return 0, err
 	}
 	done, err := e.handshakeLocked()
-	if err != nil {
+	for err != nil {
 		e.leave()
-		return 0, err
+		if !e.decided(err) {
+			return 0, err
+		}
+		if err := e.enter(); err != nil {
+			return 0, err
+		}
+		done, err = e.handshakeLocked()
 	}
 	var n int
 	if write {

@@ -847,7 +847,7 @@ func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 	s.mu.Unlock()
 	s.emit(event{kind: evModeChanged, n: int64(mode)})
 
-	sess, err := newStream(cfg.Backend(), raw, prefix, params)
+	sess, err := newStream(cfg.Backend(), raw, prefix, params, &s.ep)
 	if err != nil {
 		kind := SslInvalidUserDataError
 		if !errors.Is(err, ErrInvalidUserData) && !errors.Is(err, ErrUnsupported) {

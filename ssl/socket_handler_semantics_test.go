@@ -233,3 +233,105 @@ func TestWaitForConnectedAfterHandlers(t *testing.T) {
 		s.Abort()
 	}
 }
+
+// TestDecisionHandlersRunWithoutLocks: the verification decision's
+// handlers (peerVerifyError, sslErrors) run while no lock of the engine
+// driving the handshake is held — a pumped socket's engine lock, an
+// Engine's call lock — so that they may call anything (DESIGN §3.1).
+func TestDecisionHandlersRunWithoutLocks(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		port := startServer(t, p.serverConfig(p.server), echo)
+		s := NewSocket()
+		defer s.Abort()
+		s.SetSslConfiguration(p.clientConfig())
+		s.SetPeerVerifyName("wrong.example")
+		var checked, locked atomic.Int32
+		check := func() {
+			s.mu.Lock()
+			ps, pumped := s.sess.(*pumpStream)
+			s.mu.Unlock()
+			if !pumped {
+				return // the go backend's tls.Conn path: see docs/architecture.md
+			}
+			checked.Add(1)
+			if !ps.mu.TryLock() {
+				locked.Add(1)
+				return
+			}
+			ps.mu.Unlock()
+		}
+		s.OnPeerVerifyError(func(Error) { check() })
+		s.OnSslErrors(func([]Error) { check(); s.IgnoreSslErrors() })
+		s.ConnectToHostEncrypted("localhost", port)
+		if !s.WaitForEncrypted(5 * time.Second) {
+			t.Fatal(s.ErrorString())
+		}
+		if m.engine || m.backend == "openssl" {
+			if checked.Load() == 0 {
+				t.Fatal("no decision handler ran on the pumped engine")
+			}
+		}
+		if locked.Load() > 0 {
+			t.Errorf("%d of %d decision handlers ran under the pump's lock", locked.Load(), checked.Load())
+		}
+	})
+	// An Engine: the handlers run outside its call lock.
+	p := newTestPKI(t)
+	for _, backend := range AvailableBackends() {
+		ccfg := p.clientConfig()
+		ccfg.SetBackend(backend)
+		scfg := p.serverConfig(p.server)
+		scfg.SetBackend(backend)
+		c, err := NewClientEngine(ccfg, "wrong.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sv, err := NewServerEngine(scfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ran, locked int
+		c.OnSslErrors(func([]Error) {
+			ran++
+			if !c.callMu.TryLock() {
+				locked++
+			} else {
+				c.callMu.Unlock()
+			}
+			c.IgnoreSslErrors()
+		})
+		if err := pumpEngines(c, sv); err != nil {
+			t.Fatalf("%s: %v", backend, err)
+		}
+		if ran != 1 || locked != 0 {
+			t.Errorf("%s: sslErrors ran %d times, %d under the engine's call lock", backend, ran, locked)
+		}
+		c.Close()
+		sv.Close()
+	}
+}
+
+// pumpEngines wires two engines in memory until both handshakes complete.
+func pumpEngines(a, b *Engine) error {
+	buf := make([]byte, MaxPendingOutput)
+	for i := 0; i < 100; i++ {
+		ea, eb := a.Handshake(), b.Handshake()
+		if ea == nil && eb == nil {
+			return nil
+		}
+		for _, e := range []error{ea, eb} {
+			if e != nil && !errors.Is(e, ErrWantRead) && !errors.Is(e, ErrWantWrite) {
+				return e
+			}
+		}
+		if n := a.TakeOutput(buf); n > 0 {
+			b.Feed(buf[:n])
+		}
+		if n := b.TakeOutput(buf); n > 0 {
+			a.Feed(buf[:n])
+		}
+	}
+	return errors.New("the handshakes did not complete")
+}

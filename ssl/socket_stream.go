@@ -13,8 +13,9 @@ import (
 
 // newStream creates the TLS stream a Socket drives over raw: the backend's
 // own fast path when it has one, else its sans-IO engine pumped over raw.
-// received is ciphertext the socket read before the handshake (STARTTLS).
-func newStream(backend string, raw net.Conn, received []byte, p SessionParams) (Stream, error) {
+// received is ciphertext the socket read before the handshake (STARTTLS);
+// ep is the socket's endpoint, p.Hooks.
+func newStream(backend string, raw net.Conn, received []byte, p SessionParams, ep *endpoint) (Stream, error) {
 	b, err := backendFor(backend)
 	if err != nil {
 		return nil, err
@@ -27,8 +28,8 @@ func newStream(backend string, raw net.Conn, received []byte, p SessionParams) (
 	if err != nil {
 		return nil, err
 	}
-	h, _ := p.Hooks.(holder)
-	return newPumpStream(core, raw, received, h), nil
+	ep.setDeferDecisions(true) // the pump runs the decision events outside its lock
+	return newPumpStream(core, raw, received, ep), nil
 }
 
 // ForceEngineOption, set to "1" with SetBackendConfigurationOption, makes a
@@ -52,7 +53,10 @@ type pumpStream struct {
 	mu     sync.Mutex
 	core   EngineCore
 	closed atomic.Bool // Close was called: whoever holds mu closes core
-	hooks  holder      // holds the hooks' events while mu is held (may be nil)
+	// ep is the hooks' owner: it keeps the events raised while mu is held
+	// until mu is released, and runs the verification decision the core
+	// paused for (ErrWantRetryVerify) with no lock held.
+	ep *endpoint
 
 	// readMu serialises readers (Handshake, then Read: a Socket lets
 	// several goroutines Read at once).
@@ -83,8 +87,8 @@ const pumpBufSize = 16 << 10
 // that any behaviour depends on.
 var pumpBufs = sync.Pool{New: func() any { return new([pumpBufSize]byte) }}
 
-func newPumpStream(core EngineCore, conn net.Conn, received []byte, h holder) *pumpStream {
-	p := &pumpStream{conn: conn, core: core, hooks: h}
+func newPumpStream(core EngineCore, conn net.Conn, received []byte, ep *endpoint) *pumpStream {
+	p := &pumpStream{conn: conn, core: core, ep: ep}
 	if len(received) > 0 {
 		core.Feed(received)
 		p.inBuffered.Store(int64(len(received)))
@@ -95,10 +99,8 @@ func newPumpStream(core EngineCore, conn net.Conn, received []byte, h holder) *p
 // call runs fn on the engine under mu and refreshes the snapshots; the
 // events the engine's hooks raise meanwhile are emitted after mu is released.
 func (p *pumpStream) call(fn func(EngineCore)) {
-	if p.hooks != nil {
-		p.hooks.hold()
-		defer p.hooks.release() // runs after the Unlock below
-	}
+	p.ep.hold()
+	defer p.ep.release() // runs after the Unlock below
 	p.mu.Lock()
 	fn(p.core)
 	p.inBuffered.Store(int64(p.core.BufferedInput()))
@@ -224,6 +226,8 @@ func (p *pumpStream) Handshake(ctx context.Context) error {
 			}
 		case errors.Is(err, ErrWantWrite):
 			// sent above
+		case errors.Is(err, ErrWantRetryVerify) && p.ep.runDecision():
+			// the decision's events ran with no lock held; the core goes on
 		default:
 			return err
 		}
