@@ -61,6 +61,22 @@ type SessionParams struct {
 	Hooks SessionHooks
 	// Received is ciphertext already read from the transport (StreamBackend only).
 	Received []byte
+	// WantsPreSharedKey: the application handles
+	// preSharedKeyAuthenticationRequired, so a backend offers (client) or
+	// looks up (server) TLS 1.3 external PSKs; without it no ordinary TLS
+	// 1.3 connection asks for a key.
+	WantsPreSharedKey bool
+	// VerificationCanWait: this server's verification never refuses and
+	// nobody listens to its events, so it may run after the handshake
+	// (the go backend then shares one crypto/tls configuration).
+	VerificationCanWait bool
+	// DeferDecisions: the owner runs verification decisions itself, with
+	// no lock held. VerifyPeer may then return ErrWantRetryVerify, and a
+	// Stream's Handshake must return it too, keeping the handshake where
+	// it is until the owner calls Handshake again (an EngineCore always
+	// does so). A stream whose handshake cannot stop there keeps it going
+	// on another goroutine meanwhile (the go backend's tls.Conn).
+	DeferDecisions bool
 }
 
 // SessionHooks are the connection's callbacks (the shared endpoint of
@@ -91,14 +107,7 @@ type SessionHooks interface {
 	NewSessionTicket(ticket []byte, lifetimeHint int)
 }
 
-// The hooks Socket and Engine pass also answer
-//
-//	WantsPreSharedKey() bool
-//
-// (an optional interface): true when the application handles
-// preSharedKeyAuthenticationRequired, so a backend offers or accepts TLS
-// 1.3 external PSKs only then. Alert may also be called from Write and
-// Shutdown (a close_notify sent).
+// Alert may also be called from Write and Shutdown (a close_notify sent).
 
 // EngineCore is one sans-IO TLS endpoint: the seed's SSL object over a
 // memory BIO pair. The owner moves bytes: Feed what arrives from the peer,
@@ -164,7 +173,9 @@ const MaxPendingOutput = 64 << 10
 // EncryptedBytesAvailable, EncryptedBytesToWrite and
 // TakeEncryptedBytesWritten may be called from any goroutine at any time.
 type Stream interface {
-	// Handshake runs the handshake; ctx cancels it.
+	// Handshake runs the handshake; ctx cancels it. With
+	// SessionParams.DeferDecisions it returns ErrWantRetryVerify when
+	// VerifyPeer did, and goes on when called again.
 	Handshake(ctx context.Context) error
 	// Read is io.EOF after the peer's close_notify and ErrUncleanShutdown
 	// when the transport ended without one.

@@ -20,10 +20,26 @@ import (
 type goStream struct {
 	conn *tls.Conn
 	// verifyAfter: the peer is verified once crypto/tls's handshake is
-	// done (see endpoint.verificationCanWait); tc is then shared.
+	// done (SessionParams.VerificationCanWait); tc is then shared.
 	verifyAfter bool
 	tr          goTransport
 	shared      goShared
+	// pausable is set with SessionParams.DeferDecisions: crypto/tls's
+	// handshake cannot return half-way, so it runs on its own goroutine
+	// while a decision is taken, and Handshake reports the pause.
+	pausable *pausedHandshake
+}
+
+// pausedHandshake is a tls.Conn handshake on its own goroutine that stops
+// in VerifyConnection until the owner has decided (SessionParams.DeferDecisions).
+// Owned by the goroutine calling Handshake, except the channels.
+type pausedHandshake struct {
+	running bool
+	done    chan error    // the handshake's result (buffered)
+	paused  chan struct{} // crypto/tls waits in VerifyConnection
+	resume  chan struct{} // the owner decided: go on
+	abort   chan struct{} // closed by Close: give up waiting
+	closed  atomic.Bool
 }
 
 func (goBackend) NewStream(transport net.Conn, p SessionParams) (Stream, error) {
@@ -32,8 +48,13 @@ func (goBackend) NewStream(transport net.Conn, p SessionParams) (Stream, error) 
 	sh.hooks = p.Hooks
 	var tc *tls.Config
 	var err error
-	ep, _ := p.Hooks.(*endpoint)
-	verifyAfter := p.Server && p.Config.prep != nil && ep != nil && ep.verificationCanWait()
+	verifyAfter := p.Server && p.Config.prep != nil && p.VerificationCanWait && !p.DeferDecisions
+	if p.DeferDecisions {
+		ph := &pausedHandshake{done: make(chan error, 1), paused: make(chan struct{}),
+			resume: make(chan struct{}), abort: make(chan struct{})}
+		s.pausable = ph
+		sh.retryVerify = ph.wait
+	}
 	if verifyAfter {
 		tc, err = p.Config.prep.goServerConfig(p)
 	} else {
@@ -58,7 +79,26 @@ func (goBackend) NewStream(transport net.Conn, p SessionParams) (Stream, error) 
 }
 
 func (s *goStream) Handshake(ctx context.Context) error {
-	err := s.conn.HandshakeContext(ctx)
+	var err error
+	if ph := s.pausable; ph != nil {
+		if !ph.running {
+			ph.running = true
+			go func() { ph.done <- s.conn.HandshakeContext(ctx) }()
+		} else {
+			select {
+			case ph.resume <- struct{}{}: // the decision is made: crypto/tls goes on
+			case <-ph.abort:
+			}
+		}
+		select {
+		case err = <-ph.done:
+			ph.running = false
+		case <-ph.paused:
+			return ErrWantRetryVerify
+		}
+	} else {
+		err = s.conn.HandshakeContext(ctx)
+	}
 	s.tr.readMu.Lock()
 	if s.tr.sniff != nil && s.tr.sniff.done {
 		s.tr.sniff.raw, s.tr.sniff.hs = nil, nil
@@ -147,9 +187,32 @@ func (s *goStream) EncryptedBytesToWrite() int64 { return s.tr.pendingLen.Load()
 
 func (s *goStream) TakeEncryptedBytesWritten() int64 { return s.tr.written.Swap(0) }
 
-// Close has nothing to release: the tls.Conn holds no resource but the
-// transport, which the caller closes.
-func (s *goStream) Close() error { return nil }
+// Close has nothing to release but a handshake paused for a decision
+// that will not come (the tls.Conn holds no resource but the transport,
+// which the caller closes).
+func (s *goStream) Close() error {
+	if ph := s.pausable; ph != nil && !ph.closed.Swap(true) {
+		close(ph.abort)
+	}
+	return nil
+}
+
+// wait is crypto/tls's side of a pause (goShared.retryVerify): it tells
+// the owner's Handshake that a decision is awaited and waits until it was
+// made; false when the stream was closed instead.
+func (ph *pausedHandshake) wait() bool {
+	select {
+	case ph.paused <- struct{}{}:
+	case <-ph.abort:
+		return false
+	}
+	select {
+	case <-ph.resume:
+		return true
+	case <-ph.abort:
+		return false
+	}
+}
 
 // goTransport sits between the TCP connection and crypto/tls: it replays
 // ciphertext read before STARTTLS, notices the end of the TCP stream (to

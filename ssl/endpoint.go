@@ -163,8 +163,15 @@ func (e *endpoint) verificationCanWait() bool {
 	if mode := cfg.PeerVerifyMode(); mode == VerifyPeer {
 		return false
 	}
+	return !e.hasDecisionSubscribers()
+}
+
+// hasDecisionSubscribers reports whether anyone listens to an event that
+// a handshake decision emits (peerVerifyError, sslErrors,
+// handshakeInterruptedOnError).
+func (e *endpoint) hasDecisionSubscribers() bool {
 	h := e.owner.hub()
-	return h == nil || h.ev.sslErrors.empty() && h.ev.peerVerifyError.empty() && h.ev.handshakeInterruptedOnError.empty()
+	return h != nil && !(h.ev.sslErrors.empty() && h.ev.peerVerifyError.empty() && h.ev.handshakeInterruptedOnError.empty())
 }
 
 // setPauseMode changes where the handshake pauses.

@@ -92,7 +92,8 @@ func newEngine(config Configuration, mode SslMode, name string) (*Engine, error)
 	}
 	e.ep.begin(&e.config, server, name, 0, false) // shared with the endpoint: changed only by storeTicket, under callMu like every hook
 	e.ep.setDeferDecisions(true)                  // the decision's events run outside callMu (see Handshake)
-	p := SessionParams{Server: server, Config: e.config, Hooks: e.ep}
+	p := SessionParams{Server: server, Config: e.config, Hooks: e.ep, DeferDecisions: true,
+		WantsPreSharedKey: e.ep.WantsPreSharedKey()}
 	if !server {
 		p.ServerName = sniName(e.config, name)
 	}

@@ -36,7 +36,8 @@ func socketGoroutines() []string {
 	for _, g := range bytes.Split(buf, []byte("\n\n")) {
 		s := string(g)
 		ours := strings.Contains(s, "ssl.(*Socket).") || strings.Contains(s, "ssl.(*goCore).") ||
-			strings.Contains(s, "ssl.(*pumpStream).") || strings.Contains(s, "ssl.(*Engine).") || strings.Contains(s, "ssl.(*eventHub).work")
+			strings.Contains(s, "ssl.(*pumpStream).") || strings.Contains(s, "ssl.(*Engine).") || strings.Contains(s, "ssl.(*eventHub).work") ||
+			strings.Contains(s, "ssl.(*goStream).")
 		if ours && !strings.Contains(s, "ssl.socketGoroutines") &&
 			!strings.Contains(s, "testing.tRunner") {
 			out = append(out, s)

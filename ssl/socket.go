@@ -843,6 +843,12 @@ func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 		params.ServerName = s.sniNameLocked()
 	}
 	s.ep.begin(cfg, server, s.verifyNameLocked(), s.pauseMode, true)
+	params.WantsPreSharedKey = s.ep.WantsPreSharedKey()
+	params.VerificationCanWait = server && s.ep.verificationCanWait()
+	// Handlers of the decision events run outside every lock of the
+	// engine: the handshake pauses for them (a stream only when someone
+	// listens, for crypto/tls's handshake then needs a goroutine of its own).
+	params.DeferDecisions = s.ep.hasDecisionSubscribers()
 	raw := s.raw
 	s.mu.Unlock()
 	s.emit(event{kind: evModeChanged, n: int64(mode)})
@@ -948,6 +954,11 @@ func (s *Socket) handshake(timed bool) (Stream, bool) {
 		return nil, false
 	}
 	err := sess.Handshake(context.Background())
+	for errors.Is(err, ErrWantRetryVerify) && s.ep.runDecision() {
+		// The verification events ran here, with no lock held; a
+		// paused handshake resumed once the application decided.
+		err = sess.Handshake(context.Background())
+	}
 	s.emitEncryptedBytesWritten()
 	if err != nil {
 		if timed && isTimeout(err) {

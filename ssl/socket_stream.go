@@ -22,13 +22,17 @@ func newStream(backend string, raw net.Conn, received []byte, p SessionParams, e
 	}
 	if sb, ok := b.(StreamBackend); ok && !forceEngine(p.Config) {
 		p.Received = received
+		ep.setDeferDecisions(p.DeferDecisions)
 		return sb.NewStream(raw, p)
 	}
+	// An engine's core calls its hooks under the pump's lock: decisions
+	// are always deferred to the socket's handshake driver.
+	p.DeferDecisions = true
+	ep.setDeferDecisions(true)
 	core, err := b.NewEngine(p)
 	if err != nil {
 		return nil, err
 	}
-	ep.setDeferDecisions(true) // the pump runs the decision events outside its lock
 	return newPumpStream(core, raw, received, ep), nil
 }
 
@@ -226,10 +230,8 @@ func (p *pumpStream) Handshake(ctx context.Context) error {
 			}
 		case errors.Is(err, ErrWantWrite):
 			// sent above
-		case errors.Is(err, ErrWantRetryVerify) && p.ep.runDecision():
-			// the decision's events ran with no lock held; the core goes on
 		default:
-			return err
+			return err // ErrWantRetryVerify: the owner decides, then calls again
 		}
 	}
 }
