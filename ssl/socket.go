@@ -37,42 +37,48 @@ type Socket struct {
 	pauseMode      PauseMode
 	readBufferSize int64
 
+	// Lifecycle (socket_state.go): phase is the machine's state, changed
+	// only by setPhaseLocked; state is Qt's view of it.
+	phase      phase
 	state      SocketState
 	mode       SslMode
-	encrypted  bool
 	handshaked bool // this connection's handshake completed (even if closed since)
-	flushing   bool // writes still queue while the pre-handshake queue drains
-	autoStart  bool // connectToHostEncrypted: handshake right after connect
-	pendClose  bool // disconnect requested before the handshake finished
-	aborted    bool // Abort/Close: internal goroutines must stop quietly
-	everConn   bool // the transport was connected (so disconnected is due)
-	tearing    bool // Unconnected, but its events are still being delivered
+	// What the application asked for, acted on at the next step.
+	autoStart bool // ConnectToHostEncrypted: handshake right after connect
+	pendClose bool // DisconnectFromHost before the handshake finished: close once it has
 	// disconnectAsked: DisconnectFromHost ended the connection and no
 	// WaitForDisconnected has reported it yet (Qt's would find it Closing).
 	disconnectAsked bool
 	// connectReported: connected (and the modeChanged before it) were
 	// delivered; WaitForConnected returns only then, as Qt's does.
 	connectReported bool
-	localClose      bool // teardown started here: the stream's end is no error
-	hostName        string
-	port            uint16
-	raw             net.Conn
-	lastLocal       net.Addr // raw's addresses once it is gone (net.Conn semantics)
-	lastRemote      net.Addr
-	sess            Stream // the TLS stream over raw, from the handshake on
-	sessState       SessionState
-	cancel          context.CancelFunc
-	wg              sync.WaitGroup
-	writeMu         sync.Mutex
-	readerUp        bool  // a read loop is running
-	readerG         int64 // goroutine id of the plain read loop (it may run readyRead handlers)
-	stopReader      bool  // ask the plain read loop to hand over (STARTTLS)
-	// Read mode of an encrypted socket: until something needs Qt's buffered
-	// view (readyRead and other events, BytesAvailable, ReadLine, …), Read
-	// reads the session directly; then the read loop takes over, for good.
-	loopWanted    bool // sticky: Qt's buffered view was used
-	loopSubs      int  // application subscribers to loop-only events (internal observers do not count)
+
+	// The connection. raw is set from connected to the teardown.
+	hostName   string
+	port       uint16
+	raw        net.Conn
+	lastLocal  net.Addr // raw's addresses once it is gone (net.Conn semantics)
+	lastRemote net.Addr
+	sess       Stream // the TLS stream over raw, from the handshake on
+	sessState  SessionState
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup // the socket's goroutines (connect, handshake, read loop, flusher)
+	writeMu    sync.Mutex     // one writer into sess at a time (not s.mu: held across I/O)
+
+	// The read path. Until something needs Qt's buffered view (readyRead
+	// and other loop events, BytesAvailable, ReadLine, …), Read on an
+	// encrypted socket reads the session directly (directReaders at a
+	// time); then a read loop fills the buffer, for good.
+	readerUp      bool  // a read loop is running
+	readerG       int64 // goroutine id of the plain read loop (it may run readyRead handlers)
+	stopReader    bool  // ask the plain read loop to hand over (STARTTLS)
+	loopWanted    bool  // sticky: Qt's buffered view was used
+	loopSubs      int   // application subscribers to loop-only events (internal observers do not count)
 	directReaders int
+
+	// The write path: flushing while a flusher drains wqueue (the writes
+	// made before encrypted, and coalesced bursts).
+	flushing bool
 
 	// ep is Qt's verification policy and the backend's hooks (its own
 	// lock), in the same allocation as the Socket.
@@ -139,8 +145,8 @@ func NewSocket() *Socket {
 func NewSocketFromConn(conn net.Conn) *Socket {
 	s := NewSocket()
 	s.raw = conn
-	s.state = ConnectedState
-	s.everConn, s.connectReported = true, true
+	s.setPhaseLocked(phaseConnected) // before anyone can subscribe: nothing to emit
+	s.connectReported = true
 	return s
 }
 
@@ -160,14 +166,18 @@ func (s *Socket) SetSocketDescriptor(fd uintptr) error {
 		return err
 	}
 	s.mu.Lock()
-	if s.state != UnconnectedState {
+	if s.state != UnconnectedState || s.phase == phaseClosed {
 		s.mu.Unlock()
 		conn.Close()
 		return errors.New("ssl: SetSocketDescriptor on a socket in use")
 	}
-	s.raw, s.state, s.everConn, s.connectReported = conn, ConnectedState, true, true
+	s.initLocked()
+	s.raw, s.connectReported = conn, true
+	_, changed := s.setPhaseLocked(phaseConnected)
 	s.mu.Unlock()
-	s.emitState(ConnectedState)
+	if changed {
+		s.emitState(ConnectedState)
+	}
 	return nil
 }
 
@@ -207,7 +217,7 @@ func (s *Socket) Mode() SslMode {
 func (s *Socket) IsEncrypted() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.encrypted
+	return s.encryptedLocked()
 }
 
 // SocketError returns the kind of the last error (QAbstractSocket::error).
@@ -235,10 +245,10 @@ func (s *Socket) SslConfiguration() Configuration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.config.Clone()
-	if chain := s.ep.peerCertificates(); s.encrypted || len(chain) > 0 {
+	if chain := s.ep.peerCertificates(); s.encryptedLocked() || len(chain) > 0 {
 		c.peerCertificateChain = append([]Certificate(nil), chain...)
 	}
-	if s.encrypted {
+	if s.encryptedLocked() {
 		c.setSession(s.sessState)
 	}
 	return c
@@ -406,7 +416,7 @@ func (s *Socket) PeerCertificateChain() []Certificate {
 func (s *Socket) IsSessionResumed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.encrypted && s.sessState.Resumed
+	return s.encryptedLocked() && s.sessState.Resumed
 }
 
 // PauseMode returns where the socket pauses for the application.
@@ -525,36 +535,20 @@ func (s *Socket) emitState(st SocketState) {
 	s.emit(event{kind: evStateChanged, n: int64(st)})
 }
 
-// transition sets the state and emits stateChanged when it changed.
-func (s *Socket) transition(st SocketState) {
-	s.mu.Lock()
-	if s.aborted && st != UnconnectedState {
-		s.mu.Unlock() // an Abort (perhaps from a handler) already ended this connection
-		return
-	}
-	changed := s.state != st
-	s.state = st
-	s.cond.Broadcast()
-	s.mu.Unlock()
-	if changed {
-		s.emitState(st)
-	}
-}
-
 // fail records an error, emits errorOccurred and tears the connection down.
 func (s *Socket) fail(kind SocketError, msg string, cause error) {
 	s.mu.Lock()
-	if s.aborted {
+	if s.endedLocked() {
 		s.mu.Unlock()
 		return
 	}
 	s.setErrorLocked(kind, msg, cause)
-	connected := s.everConn
+	connected := s.raw != nil
 	s.mu.Unlock()
 	if !connected {
 		// Lookup, connect or proxy failures: Qt's order is Unconnected,
 		// then errorOccurred (and no disconnected: there was no connection).
-		s.transition(UnconnectedState)
+		s.transition(phaseDone)
 	}
 	s.emit(event{kind: evErrorOccurred, n: int64(kind)})
 	s.teardown(false, true)
@@ -564,9 +558,8 @@ func (s *Socket) fail(kind SocketError, msg string, cause error) {
 // IgnoreSslErrors() called before connecting is forgotten, while
 // IgnoreSslErrorList is kept.
 func (s *Socket) initLocked() {
-	s.mode, s.autoStart, s.encrypted, s.flushing, s.handshaked = UnencryptedMode, false, false, false, false
-	s.pendClose, s.aborted, s.localClose = false, false, false
-	s.disconnectAsked, s.connectReported = false, false
+	s.mode, s.autoStart, s.flushing, s.handshaked = UnencryptedMode, false, false, false
+	s.pendClose, s.disconnectAsked, s.connectReported = false, false, false
 	s.ep.reset()
 	s.discardReadBufferLocked()
 	s.readErr, s.writeErr = nil, nil
@@ -614,10 +607,9 @@ func (s *Socket) connect(host string, port uint16, encrypted bool) {
 	}
 	s.autoStart = encrypted
 	s.hostName, s.port = host, port
-	s.everConn = false
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.state = HostLookupState
+	s.setPhaseLocked(phaseLookup)
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.emitState(HostLookupState)
@@ -644,7 +636,7 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 	}
 	if px.Type != NoProxy {
 		// The proxy resolves the host (SOCKS5 with names, HTTP CONNECT).
-		s.transition(ConnectingState) // Qt: Connecting, then hostFound
+		s.transition(phaseConnecting) // Qt: Connecting, then hostFound
 		s.emit(event{kind: evHostFound})
 		conn, err := dialThroughProxy(ctx, px, host, port)
 		if err != nil {
@@ -670,7 +662,7 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 		s.fail(HostNotFoundError, "Host not found", err)
 		return
 	}
-	s.transition(ConnectingState) // Qt: Connecting, then hostFound
+	s.transition(phaseConnecting) // Qt: Connecting, then hostFound
 	s.emit(event{kind: evHostFound})
 	var conn net.Conn
 	var d net.Dialer
@@ -702,15 +694,18 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 // connected continues a connection attempt once the transport is up.
 func (s *Socket) connected(conn net.Conn) {
 	s.mu.Lock()
-	if s.aborted {
-		s.mu.Unlock()
+	moved, changed := s.setPhaseLocked(phaseConnected)
+	if !moved {
+		s.mu.Unlock() // aborted meanwhile
 		conn.Close()
 		return
 	}
-	s.raw, s.everConn = conn, true
+	s.raw = conn
 	auto := s.autoStart
 	s.mu.Unlock()
-	s.transition(ConnectedState)
+	if changed {
+		s.emitState(ConnectedState)
+	}
 	if auto {
 		// As in Qt, the handshake starts before connected is emitted.
 		if err := s.startEncryption(false); err != nil {
@@ -835,7 +830,6 @@ func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 		s.mode = SslClientMode
 	}
 	mode := s.mode
-	s.encrypted = false
 	s.autoStart = true
 	cfg := s.config // a snapshot: the session and the endpoint share it
 	params := SessionParams{Server: server, Config: *cfg, Hooks: &s.ep}
@@ -930,7 +924,7 @@ func (s *Socket) serveHandshake(prefix []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.encrypted {
+	if !s.encryptedLocked() {
 		if err := s.lastErrorLocked(); err != nil {
 			return err
 		}
@@ -948,7 +942,7 @@ func (s *Socket) handshake(timed bool) (Stream, bool) {
 	s.mu.Lock()
 	sess := s.sess
 	s.awaitPlainReaderLocked()
-	aborted := s.aborted
+	aborted := s.endedLocked()
 	s.mu.Unlock()
 	if sess == nil || aborted {
 		return nil, false
@@ -969,13 +963,13 @@ func (s *Socket) handshake(timed bool) (Stream, bool) {
 	}
 	st := sess.State()
 	s.mu.Lock()
-	if s.aborted {
-		s.mu.Unlock()
+	if s.phase != phaseConnected {
+		s.mu.Unlock() // aborted or closed meanwhile (perhaps from a handler)
 		return nil, false
 	}
 	s.sessState = st
 	s.ep.setPeerCertificates(st.PeerChain)
-	s.encrypted, s.flushing, s.handshaked = true, true, true
+	s.flushing, s.handshaked = true, true // encrypted from now on
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	s.emitEncryptedBytesWritten()
@@ -989,7 +983,7 @@ func (s *Socket) handshake(timed bool) (Stream, bool) {
 		return nil, false
 	}
 	s.mu.Lock()
-	if !s.loopWantedLocked() || s.aborted || s.readerUp || s.directReaders > 0 {
+	if !s.loopWantedLocked() || s.endedLocked() || s.readerUp || s.directReaders > 0 {
 		if !s.readerUp && !s.readDL.IsZero() && s.raw != nil {
 			_ = s.raw.SetReadDeadline(s.readDL) // direct reads honour a deadline set earlier
 		}
@@ -1010,7 +1004,7 @@ var errHandshakeTimeout = fmt.Errorf("ssl: the handshake timed out: %w", os.ErrD
 
 func (s *Socket) handshakeFailed(err error) {
 	s.mu.Lock()
-	if s.aborted {
+	if s.endedLocked() {
 		s.mu.Unlock()
 		return
 	}
@@ -1053,7 +1047,7 @@ func (s *Socket) DisconnectFromHost() {
 	case s.state == UnconnectedState:
 		s.mu.Unlock()
 		return
-	case s.state == HostLookupState || s.state == ConnectingState || (s.mode != UnencryptedMode && !s.encrypted):
+	case s.state == HostLookupState || s.state == ConnectingState || (s.mode != UnencryptedMode && !s.encryptedLocked()):
 		s.pendClose = true
 		s.mu.Unlock()
 		return
@@ -1126,7 +1120,6 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 			s.cancel()
 		}
 		s.ep.abort() // ep.mu nests inside s.mu, never the reverse
-		s.aborted = true
 		s.cond.Broadcast()
 		s.mu.Unlock()
 		if !fromInside && !s.inHandler() {
@@ -1134,13 +1127,17 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 		}
 		return
 	}
-	was := s.state
-	sess, raw, enc := s.sess, s.raw, s.encrypted
-	s.localClose = true // the read loop's end is ours, not the peer's
+	sess, raw, enc := s.sess, s.raw, s.encryptedLocked()
+	// From here the end of the stream is ours, not the peer's.
+	var toClosing bool
+	if how.closing && raw != nil && s.phase == phaseConnected {
+		_, toClosing = s.setPhaseLocked(phaseClosing)
+	} else {
+		s.setPhaseLocked(phaseEnding)
+	}
 	s.mu.Unlock()
-
-	if how.closing && raw != nil && was == ConnectedState {
-		s.transition(ClosingState)
+	if toClosing {
+		s.emitState(ClosingState)
 	}
 	if graceful && raw != nil {
 		if enc {
@@ -1154,21 +1151,19 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	}
 	s.ep.abort()
 	s.mu.Lock()
-	s.aborted = true
+	s.setPhaseLocked(phaseEnding) // from Closing: the socket's goroutines stop
 	if s.cancel != nil {
 		s.cancel()
 	}
 	if raw != nil {
 		s.lastLocal, s.lastRemote = raw.LocalAddr(), raw.RemoteAddr()
 	}
+	everConn := s.raw != nil // not yet ended by a teardown nested in a handler
 	s.raw = nil
-	s.encrypted = false
 	s.wqueue = s.wqueue[:0]
 	if s.readErr == nil {
 		s.readErr = io.EOF
 	}
-	everConn := s.everConn
-	s.everConn = false
 	// An alert or close_notify went out: close without a TCP reset
 	// destroying it (unread input makes the kernel send one). A direct
 	// Read in flight sees the drain's deadline as net.ErrClosed.
@@ -1191,8 +1186,7 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	// Waiters wake only after stateChanged and disconnected were delivered,
 	// as Qt's waitForDisconnected returns after the signal.
 	s.mu.Lock()
-	changed := s.state != UnconnectedState
-	s.state, s.tearing = UnconnectedState, true
+	_, changed := s.setPhaseLocked(phaseClosed)
 	s.mu.Unlock()
 	if changed {
 		s.emitSync(event{kind: evStateChanged, n: int64(UnconnectedState)})
@@ -1220,7 +1214,9 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 // endTearing wakes the waiters of a teardown whose events were delivered.
 func (s *Socket) endTearing() {
 	s.mu.Lock()
-	s.tearing = false
+	if s.phase == phaseClosed {
+		s.setPhaseLocked(phaseDone)
+	}
 	s.cond.Broadcast()
 	s.mu.Unlock()
 }

@@ -57,10 +57,10 @@ func (s *Socket) readLoop(src io.Reader, encrypted bool) {
 	var self goroutineID // looked up once, if this loop ever runs handlers
 	for {
 		s.mu.Lock()
-		for s.rend-s.rpos >= s.readLimitLocked() && !s.aborted && !s.stopReader {
+		for s.rend-s.rpos >= s.readLimitLocked() && !s.endedLocked() && !s.stopReader {
 			s.cond.Wait() // back-pressure: TCP flow control slows the peer
 		}
-		if s.aborted || s.stopReader {
+		if s.endedLocked() || s.stopReader {
 			s.readerUp = false
 			s.cond.Broadcast()
 			s.mu.Unlock()
@@ -81,7 +81,7 @@ func (s *Socket) readLoop(src io.Reader, encrypted bool) {
 			s.rend += n
 			s.readSeq++
 		}
-		stop := s.stopReader || s.aborted
+		stop := s.stopReader || s.endedLocked()
 		if err != nil && stop {
 			s.readerUp = false
 		}
@@ -131,7 +131,7 @@ func (s *Socket) readEnded(err error, encrypted bool) {
 	}
 	s.mu.Lock()
 	s.readerUp = false
-	if s.aborted || s.localClose {
+	if s.closingLocked() {
 		if s.readErr == nil {
 			s.readErr = readErr
 		}
@@ -202,7 +202,7 @@ func (s *Socket) awaitPlainReaderLocked() {
 	if !s.stopReader {
 		return
 	}
-	for s.readerUp && !s.aborted {
+	for s.readerUp && !s.endedLocked() {
 		s.cond.Wait()
 	}
 	s.stopReader = false
@@ -231,7 +231,7 @@ func (s *Socket) loopWantedLocked() bool { return s.loopWanted || s.loopSubs > 0
 // encrypted, it is not running, and no direct Read is in flight (the last
 // one to finish starts it then).
 func (s *Socket) startEncryptedLoopLocked() {
-	if !s.encrypted || s.readerUp || s.directReaders > 0 || s.aborted || s.readErr != nil || s.sess == nil {
+	if !s.encryptedLocked() || s.readerUp || s.directReaders > 0 || s.endedLocked() || s.readErr != nil || s.sess == nil {
 		return
 	}
 	s.readerUp = true
@@ -303,7 +303,7 @@ func (s *Socket) readDirect(p []byte) (int, error) {
 	}
 	s.cond.Broadcast()
 	if err != nil && n == 0 {
-		if s.aborted || s.localClose {
+		if s.closingLocked() {
 			return 0, net.ErrClosed // the deadline of Close's orderly drain
 		}
 		return 0, os.ErrDeadlineExceeded
@@ -355,7 +355,7 @@ func (s *Socket) Read(p []byte) (int, error) {
 			// buffer until the handler returns.
 			return 0, ErrWouldDeadlock
 		}
-		if s.encrypted && !s.readerUp && !s.loopWantedLocked() && s.sess != nil {
+		if s.encryptedLocked() && !s.readerUp && !s.loopWantedLocked() && s.sess != nil {
 			if !s.readDL.IsZero() && !time.Now().Before(s.readDL) {
 				return 0, os.ErrDeadlineExceeded
 			}
@@ -407,7 +407,7 @@ func (s *Socket) Write(p []byte) (int, error) {
 			s.mu.Unlock()
 			return 0, os.ErrDeadlineExceeded
 		}
-		if s.aborted || (s.state == UnconnectedState && s.raw == nil) {
+		if s.endedLocked() || (s.state == UnconnectedState && s.raw == nil) {
 			s.mu.Unlock()
 			return 0, net.ErrClosed
 		}
@@ -417,10 +417,10 @@ func (s *Socket) Write(p []byte) (int, error) {
 		last := s.lastWriteEnd.Load()
 		// With a write deadline the caller wants to know that the write
 		// completed in time: no coalescing then.
-		burst := s.encrypted && len(p) < coalesceBelow && s.writeDL.IsZero() && !s.readSinceWrite.Load() && last != 0 &&
+		burst := s.encryptedLocked() && len(p) < coalesceBelow && s.writeDL.IsZero() && !s.readSinceWrite.Load() && last != 0 &&
 			time.Since(time.Unix(0, last)) < burstGap
-		queue := s.autoStart && (!s.encrypted || s.flushing) || (s.mode != UnencryptedMode && !s.encrypted) ||
-			(s.encrypted && (s.flushing || burst || len(s.wqueue) > 0)) // never overtake queued data
+		queue := s.autoStart && (!s.encryptedLocked() || s.flushing) || (s.mode != UnencryptedMode && !s.encryptedLocked()) ||
+			(s.encryptedLocked() && (s.flushing || burst || len(s.wqueue) > 0)) // never overtake queued data
 		if !queue {
 			break
 		}
@@ -431,7 +431,7 @@ func (s *Socket) Write(p []byte) (int, error) {
 		}
 		if len(s.wqueue) < maxWriteQueue || len(p) == 0 {
 			s.wqueue = append(s.wqueue, p...)
-			if s.encrypted && !s.flushing {
+			if s.encryptedLocked() && !s.flushing {
 				s.flushing = true
 				s.wg.Add(1)
 				go func() {
@@ -455,7 +455,7 @@ func (s *Socket) Write(p []byte) (int, error) {
 		s.cond.Wait()
 	}
 	var dst io.Writer = s.raw // plain writes go straight to the connection
-	enc := s.encrypted
+	enc := s.encryptedLocked()
 	if enc {
 		dst = s.sess
 	}
@@ -492,7 +492,7 @@ func (s *Socket) writeFailed(err error) error {
 		return err // a write deadline: the connection stays
 	}
 	s.mu.Lock()
-	aborted := s.aborted
+	aborted := s.endedLocked()
 	s.mu.Unlock()
 	if !aborted {
 		kind, msg := NetworkError, err.Error()
@@ -512,7 +512,7 @@ func (s *Socket) flushQueue() {
 	for {
 		s.lockWrite()
 		s.mu.Lock()
-		if len(s.wqueue) == 0 || !s.encrypted || s.aborted {
+		if len(s.wqueue) == 0 || !s.encryptedLocked() || s.endedLocked() {
 			s.wqueue = s.wqueue[:0]
 			s.flushing = false
 			if wroteAny { // a burst continues only after real writes
@@ -564,7 +564,7 @@ func (s *Socket) flushQueue() {
 // synchronous, so there is rarely anything to flush.
 func (s *Socket) Flush() bool {
 	s.mu.Lock()
-	pending := len(s.wqueue) > 0 && s.encrypted
+	pending := len(s.wqueue) > 0 && s.encryptedLocked()
 	sess := s.sess
 	s.mu.Unlock()
 	if pending {
@@ -594,7 +594,7 @@ func (s *Socket) SetReadDeadline(t time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.readDL = t
-	if s.encrypted && !s.readerUp && s.raw != nil {
+	if s.encryptedLocked() && !s.readerUp && s.raw != nil {
 		_ = s.raw.SetReadDeadline(t) // direct reads: the connection carries the deadline
 	}
 	s.cond.Broadcast()
@@ -688,7 +688,7 @@ func (s *Socket) SkipData(n int64) int64 {
 	if s.rend == s.rpos && s.state == UnconnectedState && s.raw == nil {
 		return -1 // Qt: "device not open"
 	}
-	if s.rend == s.rpos && n > 0 && s.encrypted && !s.readerUp && !s.loopWantedLocked() && s.sess != nil && s.directReaders == 0 {
+	if s.rend == s.rpos && n > 0 && s.encryptedLocked() && !s.readerUp && !s.loopWantedLocked() && s.sess != nil && s.directReaders == 0 {
 		return s.skipDirectLocked(n)
 	}
 	avail := int64(s.rend - s.rpos)

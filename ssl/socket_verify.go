@@ -8,7 +8,7 @@ package ssl
 func (s *Socket) stillOpen() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return !s.aborted && s.state == ConnectedState
+	return s.phase == phaseConnected
 }
 
 // storeTicket keeps a new session in the configuration unless persistence
@@ -24,7 +24,7 @@ func (s *Socket) storeTicket(ticket []byte, lifetimeHint int) bool {
 	c.sessionTicket = append([]byte(nil), ticket...)
 	c.ticketLifetimeHint, c.ticketHintSet = lifetimeHint, lifetimeHint >= 0
 	s.config = &c
-	return s.encrypted
+	return s.encryptedLocked()
 }
 
 // IgnoreSslErrors makes this connection's handshake continue despite any

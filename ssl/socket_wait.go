@@ -87,7 +87,7 @@ func (s *Socket) connectedLocked() (bool, error) {
 	case ConnectedState, ClosingState:
 		return s.connectReported || s.state == ClosingState, nil
 	case UnconnectedState:
-		return !s.tearing, s.lastErrorLocked()
+		return s.phase != phaseClosed, s.lastErrorLocked()
 	}
 	return false, nil
 }
@@ -95,18 +95,18 @@ func (s *Socket) connectedLocked() (bool, error) {
 // WaitForEncryptedContext waits until the handshake completes. On failure
 // it returns why: a *VerificationError for refused certificates.
 func (s *Socket) WaitForEncryptedContext(ctx context.Context) error {
-	return s.waitUntil(ctx, s.encryptedLocked)
+	return s.waitUntil(ctx, s.handshakeDoneLocked)
 }
 
-// encryptedLocked is WaitForEncrypted's condition.
-func (s *Socket) encryptedLocked() (bool, error) {
+// handshakeDoneLocked is WaitForEncrypted's condition.
+func (s *Socket) handshakeDoneLocked() (bool, error) {
 	switch {
-	case s.encrypted && !s.flushing, s.handshaked && !s.encrypted:
+	case s.encryptedLocked() && !s.flushing, s.handshaked && !s.encryptedLocked():
 		// encrypted was emitted and the early writes are out (or the
 		// connection has even ended since): later writes go straight out.
 		return true, nil
 	case s.state == UnconnectedState:
-		return !s.tearing, s.lastErrorLocked()
+		return s.phase != phaseClosed, s.lastErrorLocked()
 	case s.mode == UnencryptedMode && !s.autoStart && s.state == ConnectedState:
 		return true, errors.New("ssl: no handshake was started")
 	}
@@ -170,7 +170,7 @@ func (s *Socket) WaitForDisconnectedContext(ctx context.Context) error {
 
 // disconnectedLocked is WaitForDisconnected's condition.
 func (s *Socket) disconnectedLocked() (bool, error) {
-	return s.state == UnconnectedState && !s.tearing, nil
+	return s.state == UnconnectedState && s.phase != phaseClosed, nil
 }
 
 // lastErrorLocked is what a wait returns when the socket stopped: the
@@ -228,7 +228,7 @@ func (s *Socket) WaitForConnected(timeout time.Duration) bool {
 // socket is encrypted within timeout (negative: no limit). Unlike Qt, an
 // already encrypted socket gives true.
 func (s *Socket) WaitForEncrypted(timeout time.Duration) bool {
-	return s.waitTimed(timeout, s.encryptedLocked) == nil
+	return s.waitTimed(timeout, s.handshakeDoneLocked) == nil
 }
 
 // WaitForReadyRead reports whether new data arrived within timeout.
@@ -239,7 +239,7 @@ func (s *Socket) WaitForReadyRead(timeout time.Duration) bool {
 	err := s.waitTimed(timeout, s.readyReadCheck())
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.mu.Lock()
-		live := s.state == ConnectedState && !s.aborted
+		live := s.phase == phaseConnected
 		if live {
 			s.setErrorLocked(SocketTimeoutError, "Network operation timed out", err)
 		}
@@ -285,7 +285,7 @@ func (s *Socket) WaitForBytesWritten(timeout time.Duration) bool {
 // socket is still Closing then, ours has already closed.
 func (s *Socket) WaitForDisconnected(timeout time.Duration) bool {
 	s.mu.Lock()
-	idle := s.state == UnconnectedState && !s.tearing // a disconnect still delivering its events is waited for
+	idle := s.state == UnconnectedState && s.phase != phaseClosed // a disconnect still delivering its events is waited for
 	asked := s.disconnectAsked
 	if idle {
 		s.disconnectAsked = false
