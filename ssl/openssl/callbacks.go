@@ -150,18 +150,38 @@ func sslsockNewSession(h C.uintptr_t, sess *C.SSL_SESSION) {
 	e.hooks.NewSessionTicket(encodeTicket(der, chain), int(C.shim_session_lifetime_hint(sess)))
 }
 
+// pskAnswer is what a PSK callback makes of the hook's answer.
+type pskAnswer int
+
+const (
+	pskFailed pskAnswer = iota // the handshake fails (e.hookErr says why when the hook did)
+	pskSet                     // the credentials are in the shim
+	pskNone                    // TLS 1.3 external PSK: no key; certificates go on
+)
+
 // askPreSharedKey runs the PSK hook and hands the credentials to the shim.
-func (e *engine) askPreSharedKey(auth *ssl.PreSharedKeyAuthenticator, maxID, maxKey int) bool {
-	if err := e.hooks.PreSharedKey(auth); err != nil {
-		e.hookErr = err
-		return false
-	}
+// For a TLS 1.3 external PSK (tls13), no key — ssl.ErrNoPreSharedKey, or
+// no error and no key — is pskNone: Qt never asks for one there, and the
+// handshake goes on as if nothing had been asked. For a TLS 1.2 PSK suite
+// it fails the handshake, as in Qt.
+func (e *engine) askPreSharedKey(auth *ssl.PreSharedKeyAuthenticator, maxID, maxKey int, tls13 bool) pskAnswer {
+	err := e.hooks.PreSharedKey(auth)
 	id, key := auth.Identity(), auth.PreSharedKey()
-	if len(key) == 0 {
-		return false
+	switch {
+	case err == nil && len(key) > 0:
+	case tls13 && (err == nil || errors.Is(err, ssl.ErrNoPreSharedKey)):
+		return pskNone
+	case err != nil:
+		e.hookErr = err
+		return pskFailed
+	default:
+		return pskFailed
 	}
 	id, key = id[:min(len(id), maxID)], key[:min(len(key), maxKey)]
-	return C.shim_conn_set_psk(e.c, cbytes(id), C.int(len(id)), cbytes(key), C.int(len(key))) == 1
+	if C.shim_conn_set_psk(e.c, cbytes(id), C.int(len(id)), cbytes(key), C.int(len(key))) != 1 {
+		return pskFailed
+	}
+	return pskSet
 }
 
 //export sslsockPskClient
@@ -173,7 +193,7 @@ func sslsockPskClient(h C.uintptr_t, hint *C.char, maxID, maxKey C.int) (r C.int
 		hintBytes = []byte(C.GoString(hint))
 	}
 	auth := ssl.NewPreSharedKeyAuthenticator(hintBytes, nil, int(maxID), int(maxKey))
-	if !e.askPreSharedKey(auth, int(maxID), int(maxKey)) {
+	if e.askPreSharedKey(auth, int(maxID), int(maxKey), false) != pskSet {
 		if e.hookErr == nil {
 			e.hookErr = errNoPreSharedKey
 		}
@@ -187,10 +207,35 @@ func sslsockPskServer(h C.uintptr_t, identity *C.char, idLen, maxKey C.int) (r C
 	e := engineOf(h)
 	defer e.recoverHook(&r, 0)
 	auth := ssl.NewPreSharedKeyAuthenticator(e.pskHint, C.GoBytes(unsafe.Pointer(identity), idLen), 0, int(maxKey))
-	if !e.askPreSharedKey(auth, 0, int(maxKey)) {
+	if e.askPreSharedKey(auth, 0, int(maxKey), false) != pskSet {
 		return 0
 	}
 	return 1
+}
+
+// psk13Result is the answer of the TLS 1.3 external-PSK callbacks to the
+// shim: 1 the key is set, 0 no key (offer / find no session: certificates
+// go on), -1 fail the handshake.
+func psk13Result(a pskAnswer) C.int {
+	switch a {
+	case pskSet:
+		return 1
+	case pskNone:
+		return 0
+	}
+	return -1
+}
+
+//export sslsockPsk13Client
+func sslsockPsk13Client(h C.uintptr_t) (r C.int) {
+	e := engineOf(h)
+	defer e.recoverHook(&r, -1)
+	auth := ssl.NewPreSharedKeyAuthenticator(nil, nil, maxIdentityLength, maxPreSharedKeyLength)
+	r = psk13Result(e.askPreSharedKey(auth, maxIdentityLength, maxPreSharedKeyLength, true))
+	if r < 0 && e.hookErr == nil {
+		e.hookErr = errNoPreSharedKey
+	}
+	return r
 }
 
 //export sslsockPsk13Server
@@ -198,11 +243,5 @@ func sslsockPsk13Server(h C.uintptr_t, identity *C.uchar, idLen C.int) (r C.int)
 	e := engineOf(h)
 	defer e.recoverHook(&r, -1)
 	auth := ssl.NewPreSharedKeyAuthenticator(e.pskHint, C.GoBytes(unsafe.Pointer(identity), idLen), 0, maxPreSharedKeyLength)
-	if !e.askPreSharedKey(auth, 0, maxPreSharedKeyLength) {
-		if e.hookErr != nil {
-			return -1
-		}
-		return 0
-	}
-	return 1
+	return psk13Result(e.askPreSharedKey(auth, 0, maxPreSharedKeyLength, true))
 }

@@ -97,8 +97,9 @@ type engine struct {
 	panicked     any   // a panic recovered in a callback, re-raised after the C call
 }
 
-// errNoPreSharedKey fails a PSK handshake when the application gave no key.
-var errNoPreSharedKey = errors.New("ssl/openssl: no pre-shared key was provided")
+// errNoPreSharedKey fails a TLS 1.2 PSK handshake when the application
+// gave no key (and its hook no error).
+var errNoPreSharedKey = ssl.ErrNoPreSharedKey
 
 // newEngine prepares the engine of one endpoint.
 func newEngine(p ssl.SessionParams) (*engine, error) {

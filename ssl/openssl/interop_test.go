@@ -490,3 +490,43 @@ func TestInteropSessionsWithOpenSSL(t *testing.T) {
 		}
 	}
 }
+
+// TestInteropPSKHandlerWithoutKeyTLS13: a side that wants a TLS 1.3
+// external PSK but whose application sets no key completes a certificate
+// handshake with openssl: our client offers no PSK to s_server; our server
+// finds no session for s_client's PSK, and certificates go on.
+func TestInteropPSKHandlerWithoutKeyTLS13(t *testing.T) {
+	p := newTestPKI(t)
+	dir := p.dir(t)
+	noKey := func(*ssl.PreSharedKeyAuthenticator) error { return ssl.ErrNoPreSharedKey }
+	t.Run("s_server", func(t *testing.T) {
+		port, output := sServer(t, dir, "-cert", "server.pem", "-key", "server.key", "-rev", "-tls1_3")
+		cfg := p.clientConfig()
+		cfg.SetProtocol(ssl.TlsV1_3)
+		hooks := &testHooks{psk13: true, psk: noKey, verify: verifyAs([]ssl.Certificate{certOf(p.root)}, "localhost", ssl.PurposeServerAuth)}
+		d := dial(t, port, cfg, hooks)
+		if err := d.handshake(); err != nil {
+			t.Fatalf("%v\n%s", err, output())
+		}
+		d.Write([]byte("hello\n"))
+		if line, err := d.readLine(); line != "olleh\n" {
+			t.Errorf("reversed echo %q %v", line, err)
+		}
+		if len(hooks.pskCalls) != 1 || len(hooks.verifyCalls) != 1 || len(hooks.verifyCalls[0].chain) == 0 {
+			t.Errorf("asked %d times, verified %d times", len(hooks.pskCalls), len(hooks.verifyCalls))
+		}
+	})
+	t.Run("s_client", func(t *testing.T) {
+		cfg := p.serverConfig(p.server)
+		cfg.SetProtocol(ssl.TlsV1_3)
+		hooks := &testHooks{psk13: true, psk: noKey}
+		port := serveOnce(t, cfg, hooks, echoUpper(t))
+		out := sClient(t, dir, port, "cert\n", "-psk", hex.EncodeToString(testPSK), "-psk_identity", "client1", "-tls1_3", "-CAfile", "root.pem")
+		if !strings.Contains(out, "CERT\n") || !strings.Contains(out, "Verify return code: 0 (ok)") {
+			t.Errorf("s_client output:\n%s", out)
+		}
+		if len(hooks.pskCalls) != 1 || string(hooks.pskCalls[0].identity) != "client1" {
+			t.Errorf("authenticator %+v", hooks.pskCalls)
+		}
+	})
+}

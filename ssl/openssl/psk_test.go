@@ -5,6 +5,7 @@ package openssl
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/sslsocket/sslsocket/ssl"
@@ -118,8 +119,62 @@ func TestPSKFailures(t *testing.T) {
 		t.Run(proto.String()+"/no key", func(t *testing.T) {
 			ccfg, scfg := pskConfigs(proto)
 			c, s := pskPair(t, ccfg, scfg, nil, testPSK, []byte("client1"), tls13)
-			if cerr, _ := handshake(c.e, s.e, 0); !errors.Is(cerr, errNoPreSharedKey) {
-				t.Errorf("client without a key: %v", cerr)
+			cerr, serr := handshake(c.e, s.e, 0)
+			if !tls13 {
+				if !errors.Is(cerr, errNoPreSharedKey) || !errors.Is(cerr, ssl.ErrNoPreSharedKey) {
+					t.Errorf("client without a key: %v", cerr)
+				}
+				return
+			}
+			// TLS 1.3: no PSK is offered and the handshake is left to
+			// certificates, which this certificate-less server has none of.
+			if errors.Is(cerr, ssl.ErrNoPreSharedKey) || cerr == nil || serr == nil ||
+				!containsText(serr, "no suitable signature algorithm") {
+				t.Errorf("client %v, server %v", cerr, serr)
+			}
+			if len(c.hooks.pskCalls) != 1 || len(s.hooks.pskCalls) != 0 {
+				t.Errorf("client asked %d times, server %d times (nothing offered)", len(c.hooks.pskCalls), len(s.hooks.pskCalls))
+			}
+		})
+		t.Run(proto.String()+"/ErrNoPreSharedKey", func(t *testing.T) {
+			// The shared endpoint's answer when the handler set no key.
+			for _, side := range []string{"client", "server"} {
+				ccfg, scfg := pskConfigs(proto)
+				c, s := pskPair(t, ccfg, scfg, testPSK, testPSK, []byte("client1"), tls13)
+				h, other := c.hooks, s.hooks
+				if side == "server" {
+					h, other = s.hooks, c.hooks
+				}
+				h.psk = func(*ssl.PreSharedKeyAuthenticator) error { return ssl.ErrNoPreSharedKey }
+				cerr, serr := handshake(c.e, s.e, 0)
+				err := map[string]error{"client": cerr, "server": serr}[side]
+				if len(h.pskCalls) != 1 {
+					t.Errorf("%s asked %d times", side, len(h.pskCalls))
+				}
+				if !tls13 {
+					if !errors.Is(err, ssl.ErrNoPreSharedKey) {
+						t.Errorf("TLS 1.2 %s without a key: %v", side, err)
+					}
+					continue
+				}
+				// Certificates go on: the certificate-less server fails the
+				// handshake for want of one, not for want of a key.
+				if cerr == nil || serr == nil || errors.Is(cerr, ssl.ErrNoPreSharedKey) || errors.Is(serr, ssl.ErrNoPreSharedKey) ||
+					!containsText(serr, "no suitable signature algorithm") {
+					t.Errorf("TLS 1.3 %s without a key: client %v, server %v", side, cerr, serr)
+				}
+				if side == "client" && len(other.pskCalls) != 0 {
+					t.Error("the server was asked although the client offered no PSK")
+				}
+			}
+		})
+		t.Run(proto.String()+"/client hook error", func(t *testing.T) {
+			ccfg, scfg := pskConfigs(proto)
+			c, s := pskPair(t, ccfg, scfg, testPSK, testPSK, []byte("client1"), tls13)
+			refused := errors.New("refused by the application")
+			c.hooks.psk = func(*ssl.PreSharedKeyAuthenticator) error { return refused }
+			if cerr, _ := handshake(c.e, s.e, 0); !errors.Is(cerr, refused) {
+				t.Errorf("client: %v", cerr)
 			}
 		})
 		t.Run(proto.String()+"/hook error", func(t *testing.T) {
@@ -157,4 +212,119 @@ func TestPSKWithDefaultProtocolFailsAsQt(t *testing.T) {
 	if len(c.hooks.pskCalls) != 0 {
 		t.Error("the client was asked for a PSK")
 	}
+}
+
+// certPSKPair is a TLS 1.3 client and certificate server whose hooks both
+// want a TLS 1.3 external PSK, answered by client and server.
+func certPSKPair(t *testing.T, p *testPKI, client, server func(*ssl.PreSharedKeyAuthenticator) error) (c, s end) {
+	t.Helper()
+	ccfg, scfg := p.clientConfig(), p.serverConfig(p.server)
+	ccfg.SetProtocol(ssl.TlsV1_3)
+	scfg.SetProtocol(ssl.TlsV1_3)
+	c.hooks = &testHooks{psk13: true, psk: client, verify: verifyAs([]ssl.Certificate{certOf(p.root)}, "localhost", ssl.PurposeServerAuth)}
+	s.hooks = &testHooks{psk13: true, psk: server}
+	c.e = mustEngine(t, false, ccfg, c.hooks, "localhost")
+	s.e = mustEngine(t, true, scfg, s.hooks, "")
+	return c, s
+}
+
+// TestPSKTLS13NoKeyLeavesTheHandshakeToCertificates: both sides ask for a
+// TLS 1.3 external PSK (the application listens to
+// preSharedKeyAuthenticationRequired) and a side's handler sets no key:
+// as in Qt, which never asks in TLS 1.3, the certificate handshake
+// completes — verified — and data flows.
+func TestPSKTLS13NoKeyLeavesTheHandshakeToCertificates(t *testing.T) {
+	p := newTestPKI(t)
+	noKey := func(*ssl.PreSharedKeyAuthenticator) error { return ssl.ErrNoPreSharedKey }
+	withKey := func(a *ssl.PreSharedKeyAuthenticator) error {
+		a.SetIdentity([]byte("client1"))
+		a.SetPreSharedKey(testPSK)
+		return nil
+	}
+	emptyNoError := func(*ssl.PreSharedKeyAuthenticator) error { return nil }
+	for _, tc := range []struct {
+		name                 string
+		client, server       func(*ssl.PreSharedKeyAuthenticator) error
+		clientAsked, srvAskd int
+	}{
+		{"neither sets a key", noKey, noKey, 1, 0},
+		{"the server sets no key", withKey, noKey, 1, 1},
+		{"the client sets no key", noKey, withKey, 1, 0},
+		{"no key and no error", emptyNoError, emptyNoError, 1, 0},
+		{"the server: no key and no error", withKey, emptyNoError, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, s := certPSKPair(t, p, tc.client, tc.server)
+			mustHandshake(t, c.e, s.e)
+			if got := transfer(t, c.e, s.e, []byte("over certificates")); string(got) != "over certificates" {
+				t.Errorf("data %q", got)
+			}
+			if got := transfer(t, s.e, c.e, []byte("and back")); string(got) != "and back" {
+				t.Errorf("data %q", got)
+			}
+			st := c.e.State()
+			if st.Version != 0x0304 || st.Resumed || len(st.PeerChain) == 0 || !st.PeerChain[0].Equal(certOf(p.server)) {
+				t.Errorf("version %#x resumed %v chain %d", st.Version, st.Resumed, len(st.PeerChain))
+			}
+			if len(c.hooks.verifyCalls) != 1 || len(c.hooks.verifyCalls[0].chain) == 0 {
+				t.Errorf("the client verified %d times", len(c.hooks.verifyCalls))
+			}
+			if len(c.hooks.pskCalls) != tc.clientAsked || len(s.hooks.pskCalls) != tc.srvAskd {
+				t.Errorf("asked: client %d, server %d", len(c.hooks.pskCalls), len(s.hooks.pskCalls))
+			}
+			for _, a := range append(c.hooks.alertList(), s.hooks.alertList()...) {
+				if a.level == ssl.AlertLevelFatal {
+					t.Errorf("alert %v", a)
+				}
+			}
+		})
+	}
+	// With a key on both sides the PSK is still what is negotiated, even
+	// with certificates at hand — once the suite's hash is the PSK's
+	// (SHA-256): a server with a certificate picks in the client's order,
+	// TLS_AES_256_GCM_SHA384 first by default, and libssl then ignores the
+	// PSK (only a certificate-less server prefers SHA-256 suites).
+	t.Run("both set a key", func(t *testing.T) {
+		for _, sha256Only := range []bool{true, false} {
+			ccfg, scfg := p.clientConfig(), p.serverConfig(p.server)
+			ccfg.SetProtocol(ssl.TlsV1_3)
+			scfg.SetProtocol(ssl.TlsV1_3)
+			if sha256Only {
+				ccfg.SetCiphers([]ssl.Cipher{ssl.CipherFromID(0x1301), ssl.CipherFromID(0x1303)})
+			}
+			verify := verifyAs([]ssl.Certificate{certOf(p.root)}, "localhost", ssl.PurposeServerAuth)
+			c := end{hooks: &testHooks{psk13: true, psk: withKey, verify: func(chain []ssl.Certificate, ocsp []byte) error {
+				if len(chain) == 0 { // the PSK authenticated the server
+					return nil
+				}
+				return verify(chain, ocsp)
+			}}}
+			s := end{hooks: &testHooks{psk13: true, psk: withKey}}
+			c.e = mustEngine(t, false, ccfg, c.hooks, "localhost")
+			s.e = mustEngine(t, true, scfg, s.hooks, "")
+			mustHandshake(t, c.e, s.e)
+			if st := c.e.State(); st.Resumed != sha256Only || (len(st.PeerChain) == 0) != sha256Only {
+				t.Errorf("SHA-256 suites only %v: resumed %v, chain %d, %s", sha256Only, st.Resumed, len(st.PeerChain), c.e.cipherName())
+			}
+			if got := transfer(t, c.e, s.e, []byte("psk")); string(got) != "psk" {
+				t.Errorf("data %q", got)
+			}
+		}
+	})
+	// Any other hook error still fails the handshake, on either side.
+	t.Run("hook error", func(t *testing.T) {
+		refused := errors.New("refused by the application")
+		for _, server := range []bool{false, true} {
+			c, s := certPSKPair(t, p, withKey, withKey)
+			h := c.hooks
+			if server {
+				h = s.hooks
+			}
+			h.psk = func(*ssl.PreSharedKeyAuthenticator) error { return fmt.Errorf("wrapped: %w", refused) }
+			cerr, serr := handshake(c.e, s.e, 0)
+			if err := map[bool]error{false: cerr, true: serr}[server]; !errors.Is(err, refused) {
+				t.Errorf("server %v: client %v, server %v", server, cerr, serr)
+			}
+		}
+	})
 }

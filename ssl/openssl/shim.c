@@ -730,8 +730,15 @@ static int psk_use_session_callback(SSL *ssl, const EVP_MD *md, const unsigned c
 	shim_conn *c = conn_of(ssl);
 	if (c == NULL || !c->psk13)
 		return 1;
-	if (!c->psk_have && !sslsockPskClient(c->handle, NULL, PSK_MAX_IDENTITY_LEN, PSK_MAX_PSK_LEN))
-		return 0;
+	if (!c->psk_have) {
+		int r = sslsockPsk13Client(c->handle);
+		if (r < 0)
+			return 0; // the application failed the handshake
+		if (r == 0) {
+			c->psk13 = 0; // no key: offer nothing (now and after a HelloRetryRequest), certificates go on
+			return 1;
+		}
+	}
 	if (c->psk_key_len <= 0)
 		return 0;
 	*sess = psk_session(ssl, c, md);
@@ -751,7 +758,7 @@ static int psk_find_session_callback(SSL *ssl, const unsigned char *identity, si
 	if (r < 0)
 		return 0; // the application failed the handshake
 	if (r == 0 || c->psk_key_len <= 0)
-		return 1; // unknown identity: OpenSSL goes on with tickets, then certificates
+		return 1; // no key for this identity: OpenSSL goes on with tickets, then certificates
 	*sess = psk_session(ssl, c, NULL);
 	return *sess != NULL;
 }
