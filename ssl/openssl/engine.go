@@ -206,7 +206,7 @@ func (e *engine) init(p ssl.SessionParams, session []byte) (err error) {
 			return invalidUserData("Invalid session ticket: " + errorFrom("", &ce).Error())
 		}
 	}
-	if w, ok := p.Hooks.(interface{ WantsPreSharedKey() bool }); ok && w.WantsPreSharedKey() {
+	if p.WantsPreSharedKey {
 		C.shim_conn_set_psk13(e.c, 1)
 	}
 	return nil

@@ -68,7 +68,8 @@ type testHooks struct {
 	// verify decides; nil accepts every chain.
 	verify func(chain []ssl.Certificate, ocsp []byte) error
 	// psk fills the authenticator; nil gives no key.
-	psk     func(a *ssl.PreSharedKeyAuthenticator) error
+	psk func(a *ssl.PreSharedKeyAuthenticator) error
+	// psk13 is SessionParams.WantsPreSharedKey for engines made with these hooks.
 	psk13   bool
 	alerts  []alert
 	tickets [][]byte
@@ -127,8 +128,6 @@ func (h *testHooks) NewSessionTicket(ticket []byte, hint int) {
 	h.mu.Unlock()
 }
 
-func (h *testHooks) WantsPreSharedKey() bool { return h.psk13 }
-
 func (h *testHooks) alertList() []alert {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -166,7 +165,7 @@ type end struct {
 
 func mustEngine(t testing.TB, server bool, cfg ssl.Configuration, hooks *testHooks, serverName string) *engine {
 	t.Helper()
-	e, err := newEngine(ssl.SessionParams{Server: server, Config: cfg, Hooks: hooks, ServerName: serverName})
+	e, err := newEngine(ssl.SessionParams{Server: server, Config: cfg, Hooks: hooks, ServerName: serverName, WantsPreSharedKey: hooks.psk13})
 	if err != nil {
 		t.Fatalf("newEngine(server=%v): %v", server, err)
 	}

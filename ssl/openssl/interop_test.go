@@ -244,7 +244,7 @@ func serveOnce(t *testing.T, cfg ssl.Configuration, hooks *testHooks, fn func(d 
 		if err != nil {
 			return
 		}
-		e, err := newEngine(ssl.SessionParams{Server: true, Config: cfg, Hooks: hooks})
+		e, err := newEngine(ssl.SessionParams{Server: true, Config: cfg, Hooks: hooks, WantsPreSharedKey: hooks.psk13})
 		if err != nil {
 			t.Error(err)
 			conn.Close()
