@@ -220,6 +220,19 @@ func (h *eventHub) runLocked(me int64) {
 func (h *eventHub) drainLocked(me int64) {
 	d := &h.disp
 	d.running, d.runner = true, me
+	delivered := false
+	defer func() {
+		if !delivered {
+			// A handler panicked (d.mu is not held): the panic goes on to
+			// the application, and the dispatcher is left usable — the
+			// next emission delivers what is still queued.
+			d.mu.Lock()
+			d.done++
+			d.running, d.runner = false, 0
+			d.cond.Broadcast()
+			d.mu.Unlock()
+		}
+	}()
 	for d.head < len(d.queue) {
 		ev := d.queue[d.head]
 		d.queue[d.head] = event{} // drop references held by the slot
@@ -233,6 +246,7 @@ func (h *eventHub) drainLocked(me int64) {
 	d.queue, d.head = d.queue[:0], 0
 	d.running, d.runner = false, 0
 	d.cond.Broadcast()
+	delivered = true
 }
 
 // handOffLocked gives the queue to the worker, starting it if needed.
@@ -330,6 +344,16 @@ func (h *eventHub) afterQueued(fn func()) {
 		return
 	}
 	h.post(event{kind: evCall, fn: fn}, nil)
+}
+
+// busyElsewhere reports whether a handler of this owner is running on
+// another goroutine than the caller's (perhaps blocked for good: a
+// teardown does not wait for it).
+func (d *dispatcher) busyElsewhere() bool {
+	d.mu.Lock()
+	running, runner := d.running, d.runner
+	d.mu.Unlock()
+	return running && (runner == 0 || runner != goid())
 }
 
 // inHandler reports whether the calling goroutine is running one of this

@@ -1122,8 +1122,8 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 		s.ep.abort() // ep.mu nests inside s.mu, never the reverse
 		s.cond.Broadcast()
 		s.mu.Unlock()
-		if !fromInside && !s.inHandler() {
-			s.wg.Wait()
+		if !fromInside {
+			s.awaitGoroutines()
 		}
 		return
 	}
@@ -1180,8 +1180,8 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	if sess != nil {
 		_ = sess.Close()
 	}
-	if !fromInside && !s.inHandler() {
-		s.wg.Wait()
+	if !fromInside {
+		s.awaitGoroutines()
 	}
 	// Waiters wake only after stateChanged and disconnected were delivered,
 	// as Qt's waitForDisconnected returns after the signal.
@@ -1189,14 +1189,14 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	_, changed := s.setPhaseLocked(phaseClosed)
 	s.mu.Unlock()
 	if changed {
-		s.emitSync(event{kind: evStateChanged, n: int64(UnconnectedState)})
+		s.emit(event{kind: evStateChanged, n: int64(UnconnectedState)})
 	}
 	if everConn {
 		s.emit(event{kind: evReadChannelFinished})
 	}
 	hub := s.hub()
 	if hub != nil && everConn {
-		hub.emitSync(event{kind: evDisconnected})
+		hub.emit(event{kind: evDisconnected})
 	}
 	// Waiters wake once those events were delivered: at once, or — from a
 	// handler, where they queue — right after them.
@@ -1206,9 +1206,20 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	}
 	hub.afterQueued(s.endTearing)
 	hub.stopWorker() // once it has delivered them
-	if !fromInside && !s.inHandler() {
+	if !fromInside && !hub.disp.busyElsewhere() && !s.inHandler() {
 		hub.awaitWorker() // every goroutine of the socket has exited
 	}
+}
+
+// awaitGoroutines waits until the socket's goroutines have exited —
+// except when a handler of the socket is running (from which the caller
+// may come, or which may be blocked for good on something else): they
+// then exit as soon as it returns, for the connection has ended.
+func (s *Socket) awaitGoroutines() {
+	if h := s.hub(); h != nil && (h.disp.busyElsewhere() || h.disp.inHandler()) {
+		return
+	}
+	s.wg.Wait()
 }
 
 // endTearing wakes the waiters of a teardown whose events were delivered.
