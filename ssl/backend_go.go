@@ -309,6 +309,12 @@ func (sh *goShared) handshakeFailed(err error) {
 // apart. Any other error means an alert was received, or sent (bad record
 // MAC, unexpected message, …): no close_notify may follow.
 func (sh *goShared) readFailed(err error, transportEOF bool) {
+	if isTimeout(err) {
+		// A read deadline (net/http aborts its background read with one in
+		// the past): crypto/tls does not latch it, the connection goes on,
+		// and its close still sends close_notify.
+		return
+	}
 	if errors.Is(err, io.EOF) {
 		if !transportEOF && sh.closeNotified.CompareAndSwap(false, true) {
 			sh.hooks.Alert(false, AlertLevelWarning, AlertCloseNotify, "close notify")

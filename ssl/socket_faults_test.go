@@ -130,3 +130,41 @@ func TestPanickingHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPastReadDeadlineThenClose is net/http's pattern on a socket that
+// reads directly (no readyRead subscriber): a background Read is aborted
+// with a read deadline in the past, then the connection is closed. The
+// deadline must not count as a fatal error: the close sends close_notify
+// (the peer reads io.EOF, not ErrUncleanShutdown).
+func TestPastReadDeadlineThenClose(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		for i := 0; i < 10; i++ {
+			c, s, err := socketPair(t, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			read := make(chan error, 1)
+			go func() {
+				var b [16]byte
+				_, err := s.Read(b[:])
+				read <- err
+			}()
+			time.Sleep(time.Millisecond)
+			s.SetReadDeadline(time.Unix(1, 0))
+			if err := <-read; !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("aborted read: %v", err)
+			}
+			s.SetReadDeadline(time.Time{})
+			s.Write([]byte("response"))
+			s.Close()
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			data, err := io.ReadAll(c)
+			if string(data) != "response" || err != nil {
+				t.Fatalf("peer read %q, %v (want the data, then close_notify)", data, err)
+			}
+			c.Close()
+		}
+	})
+}

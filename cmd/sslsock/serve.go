@@ -243,10 +243,6 @@ func (l *sessionListener) Accept() (net.Conn, error) {
 	l.mu.Lock()
 	l.given = true
 	l.mu.Unlock()
-	// Qt's buffered view (the socket's own read loop): net/http aborts its
-	// background reads with past deadlines, which then never reach the TLS
-	// engine, and the close after a response stays orderly.
-	sock.OnReadyRead(func() {})
 	// The session's facts from ConnectionState, which keeps them after the
 	// client closed (a quick client may be gone by now: Qt's accessors
 	// would already be cleared).
