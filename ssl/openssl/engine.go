@@ -87,6 +87,12 @@ type engine struct {
 	// The buffers under the read and write BIOs (C memory, inside c).
 	in, out *C.shim_buf
 
+	// readIdle: after the last operation a read wants more input for sure
+	// (shim_result.read_idle) and none was fed since, so Read answers
+	// ssl.ErrWantRead without a call into libssl — the read that follows
+	// every record an event loop handles.
+	readIdle bool
+
 	tlsDone      bool  // SSL_do_handshake returned 1
 	done         bool  // handshake complete and accepted
 	shutdownSent bool  // close_notify queued
@@ -219,6 +225,7 @@ func (e *engine) do(op C.int, p []byte) (int, int) {
 		ptr = (*C.uchar)(unsafe.Pointer(&p[0]))
 	}
 	r := C.shim_do(e.c, op, ptr, C.size_t(len(p)))
+	e.readIdle = r.read_idle != 0
 	if v := e.panicked; v != nil {
 		e.panicked = nil
 		panic(v)
@@ -278,6 +285,7 @@ func (e *engine) Feed(p []byte) {
 	}
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(b.p)), b.cap)[b.w:], p)
 	b.w += C.size_t(len(p))
+	e.readIdle = false
 }
 
 // FeedEOF records that the transport ended. libssl is not told (its
@@ -408,6 +416,17 @@ func (e *engine) Read(p []byte) (int, error) {
 	if err := e.begin(); err != nil || len(p) == 0 {
 		return 0, err
 	}
+	if e.readIdle { // what SSL_read_ex would answer, without calling it
+		if e.eof {
+			return 0, e.ended("read")
+		}
+		return 0, ssl.ErrWantRead
+	}
+	return e.readLibssl(p)
+}
+
+// readLibssl is Read's call into libssl.
+func (e *engine) readLibssl(p []byte) (int, error) {
 	n, code := e.do(C.SHIM_READ, p)
 	switch {
 	case code == sslErrorNone:

@@ -28,6 +28,7 @@ typedef struct evp_md_st EVP_MD;
 
 // <openssl/ssl.h>, <openssl/tls1.h>, <openssl/bio.h>, <openssl/x509_vfy.h>
 #define SSL_ERROR_NONE 0                        // SSL_ERROR_NONE
+#define SSL_RECEIVED_SHUTDOWN 2                 // SSL_RECEIVED_SHUTDOWN
 #define SSL_ERROR_SSL 1                         // SSL_ERROR_SSL
 #define SSL_ERROR_WANT_WRITE 3                  // SSL_ERROR_WANT_WRITE
 #define SSL_ERROR_SYSCALL 5                     // SSL_ERROR_SYSCALL
@@ -177,6 +178,8 @@ typedef struct {
 	int (*SSL_shutdown)(SSL *);
 	int (*SSL_get_error)(const SSL *, int);
 	int (*SSL_is_init_finished)(const SSL *);
+	int (*SSL_has_pending)(const SSL *);
+	int (*SSL_get_shutdown)(const SSL *);
 	int (*SSL_is_server)(const SSL *);
 	int (*SSL_version)(const SSL *);
 	int (*SSL_get_state)(const SSL *);
@@ -337,6 +340,8 @@ static int load_symbols(functions *f, void *crypto_lib, void *ssl_lib, char *why
 	SYM(ssl_lib, SSL_shutdown);
 	SYM(ssl_lib, SSL_get_error);
 	SYM(ssl_lib, SSL_is_init_finished);
+	SYM(ssl_lib, SSL_has_pending);
+	SYM(ssl_lib, SSL_get_shutdown);
 	SYM(ssl_lib, SSL_is_server);
 	SYM(ssl_lib, SSL_version);
 	SYM(ssl_lib, SSL_get_state);
@@ -1084,7 +1089,7 @@ int shim_conn_set_psk(shim_conn *c, const unsigned char *id, int idlen, const un
 shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len) {
 	int ret = 0;
 	size_t done = 0, *n = &done;
-	shim_result res = {0, 0};
+	shim_result res = {0, 0, 0};
 	// SSL_get_error needs an empty error queue on this thread. Every shim
 	// call leaves it empty, so peeking (cheap) is enough; ERR_clear_error
 	// is costly in OpenSSL 3 and would run twice per record otherwise.
@@ -1127,6 +1132,9 @@ shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len) {
 	res.n = done;
 	if (res.code == SSL_ERROR_SSL || res.code == SSL_ERROR_SYSCALL)
 		err_collect(&c->err);
+	else if ((op == SHIM_READ || op == SHIM_WRITE) && c->in.r == c->in.w && F.SSL_is_init_finished(c->ssl) == 1 &&
+	         !F.SSL_has_pending(c->ssl) && !(F.SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN))
+		res.read_idle = 1;
 	if (F.ERR_peek_error() != 0)
 		F.ERR_clear_error();
 	return res;

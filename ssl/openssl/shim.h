@@ -82,10 +82,14 @@ void shim_conn_set_x509_error(shim_conn *c, int err);
 int shim_conn_set_psk(shim_conn *c, const unsigned char *id, int idlen, const unsigned char *key, int keylen);
 
 // The sans-IO operations return SSL_get_error's value (0 on success) and
-// the bytes read or written.
+// the bytes read or written, and whether a read would now want more input
+// for sure (read_idle): the handshake is done, libssl holds no record data
+// (processed or not), no close_notify was received and the read BIO's
+// buffer is empty. libssl's read state then changes only with new input.
 enum { SHIM_HANDSHAKE = 0, SHIM_READ = 1, SHIM_WRITE = 2, SHIM_SHUTDOWN = 3 };
 typedef struct shim_result {
 	int code;
+	int read_idle;
 	size_t n;
 } shim_result;
 shim_result shim_do(shim_conn *c, int op, unsigned char *buf, size_t len);
