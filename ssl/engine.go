@@ -38,8 +38,9 @@ import (
 // Close it when done: a handshake in progress holds a goroutine on the go
 // backend until it ends.
 type Engine struct {
-	hubStore eventHub // subscribers and their dispatcher
-	ep       *endpoint
+	tlsSignals          // OnSslErrors, IgnoreSslErrors, … (shared with Socket)
+	hubStore   eventHub // subscribers and their dispatcher
+	ep         *endpoint
 
 	// callMu serialises calls into core (the EngineCore contract's one
 	// call at a time). Hooks — and so event handlers — run while it is
@@ -80,6 +81,7 @@ func (e *Engine) hub() *eventHub { return &e.hubStore }
 
 func newEngine(config Configuration, mode SslMode, name string) (*Engine, error) {
 	e := &Engine{config: config.Clone(), mode: mode}
+	e.tlsSignals.owner = e
 	e.hubStore.inline = true // handlers run inside the call that raised them
 	e.ep = newEndpoint(e)
 	server := mode == SslServerMode

@@ -601,23 +601,6 @@ type events struct {
 	readChannelFinished                handlers[func()]
 }
 
-// OnEncrypted subscribes to encrypted: the handshake completed and data
-// now flows encrypted. The returned function unsubscribes.
-func (s *Socket) OnEncrypted(fn func()) (remove func()) { return s.hubFor().ev.encrypted.add(fn) }
-
-// OnSslErrors subscribes to sslErrors: the verification problems of the
-// handshake, emitted once before encrypted (or the failure). Call
-// IgnoreSslErrors or IgnoreSslErrorList inside the handler to continue.
-func (s *Socket) OnSslErrors(fn func([]Error)) (remove func()) {
-	return s.hubFor().ev.sslErrors.add(fn)
-}
-
-// OnPeerVerifyError subscribes to peerVerifyError: each problem as it is
-// found, before sslErrors. Abort inside the handler stops the handshake.
-func (s *Socket) OnPeerVerifyError(fn func(Error)) (remove func()) {
-	return s.hubFor().ev.peerVerifyError.add(fn)
-}
-
 // OnModeChanged subscribes to modeChanged.
 func (s *Socket) OnModeChanged(fn func(SslMode)) (remove func()) {
 	return s.hubFor().ev.modeChanged.add(fn)
@@ -629,35 +612,6 @@ func (s *Socket) OnModeChanged(fn func(SslMode)) (remove func()) {
 // handler may write more; WaitForBytesWritten returns once it was.
 func (s *Socket) OnEncryptedBytesWritten(fn func(int64)) (remove func()) {
 	return s.hubFor().ev.encryptedBytesWritten.add(fn)
-}
-
-// OnHandshakeInterruptedOnError subscribes to handshakeInterruptedOnError
-// (with Configuration.SetHandshakeMustInterruptOnError): call
-// ContinueInterruptedHandshake inside the handler to go on.
-func (s *Socket) OnHandshakeInterruptedOnError(fn func(Error)) (remove func()) {
-	return s.hubFor().ev.handshakeInterruptedOnError.add(fn)
-}
-
-// OnNewSessionTicketReceived subscribes to newSessionTicketReceived.
-func (s *Socket) OnNewSessionTicketReceived(fn func()) (remove func()) {
-	return s.subscribeLoopEvent(s.hubFor().ev.newSessionTicketReceived.add(fn))
-}
-
-// OnAlertSent subscribes to alertSent (backends with FeatureAlerts).
-func (s *Socket) OnAlertSent(fn func(level AlertLevel, typ AlertType, description string)) (remove func()) {
-	return s.hubFor().ev.alertSent.add(fn)
-}
-
-// OnAlertReceived subscribes to alertReceived. The go backend reports the
-// fatal alerts it receives; warnings need a backend with FeatureAlerts.
-func (s *Socket) OnAlertReceived(fn func(level AlertLevel, typ AlertType, description string)) (remove func()) {
-	return s.subscribeLoopEvent(s.hubFor().ev.alertReceived.add(fn))
-}
-
-// OnPreSharedKeyAuthenticationRequired subscribes to
-// preSharedKeyAuthenticationRequired: fill the authenticator in the handler.
-func (s *Socket) OnPreSharedKeyAuthenticationRequired(fn func(*PreSharedKeyAuthenticator)) (remove func()) {
-	return s.hubFor().ev.preSharedKeyAuthenticationRequired.add(fn)
 }
 
 // OnConnected subscribes to connected: the TCP connection is up.

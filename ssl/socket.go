@@ -27,6 +27,8 @@ import (
 // socket run one at a time, in the order the events happened, and may call
 // any of the socket's methods.
 type Socket struct {
+	tlsSignals // OnEncrypted, OnSslErrors, IgnoreSslErrors, … (shared with Engine)
+
 	mu   sync.Mutex               // guards the fields below unless they say otherwise
 	cond sync.Cond                // on mu: wakes the waits (WaitFor*, Read, back-pressure)
 	hubp atomic.Pointer[eventHub] // subscribers and their dispatcher, made by the first subscription (hubFor); lock-free
@@ -134,6 +136,7 @@ const maxWriteQueue = 1 << 20
 // configuration.
 func NewSocket() *Socket {
 	s := &Socket{config: defaultSnapshot(), errKind: UnknownSocketError}
+	s.tlsSignals.owner = s
 	s.cond.L = &s.mu
 	s.ep.init(s)
 	return s

@@ -27,32 +27,6 @@ func (s *Socket) storeTicket(ticket []byte, lifetimeHint int) bool {
 	return s.encryptedLocked()
 }
 
-// IgnoreSslErrors makes this connection's handshake continue despite any
-// verification error. Like Qt, connecting (ConnectToHost*) resets it: call
-// it after ConnectToHostEncrypted, or from an OnSslErrors handler.
-func (s *Socket) IgnoreSslErrors() { s.ep.ignoreAllErrors() }
-
-// IgnoreSslErrorList makes the handshake continue only if every error that
-// occurs is in list (same code and certificate): QSslSocket::ignoreSslErrors(list).
-// It survives reconnection; an empty list clears it.
-func (s *Socket) IgnoreSslErrorList(list []Error) { s.ep.setIgnoreList(list) }
-
-// SslHandshakeErrors returns the errors of the last handshake (kept after
-// encrypted when they were ignored).
-func (s *Socket) SslHandshakeErrors() []Error { return s.ep.handshakeErrors() }
-
-// ContinueInterruptedHandshake lets a handshake interrupted by
-// handshakeInterruptedOnError go on; call it from that event's handler.
-func (s *Socket) ContinueInterruptedHandshake() { s.ep.continueInterrupted() }
-
-// Resume continues a handshake paused by PauseOnSslErrors: it completes if
-// the errors have been ignored meanwhile, and fails otherwise.
-func (s *Socket) Resume() { s.ep.resume() }
-
-// OcspResponses returns the stapled OCSP response of the handshake, decoded
-// (with OCSP stapling enabled on a client); empty when there was none.
-func (s *Socket) OcspResponses() []OcspResponse { return s.ep.ocsp() }
-
 // handshakeCompleted reports whether this connection's handshake completed
 // (even if the connection has ended since).
 func (s *Socket) handshakeCompleted() bool {
@@ -60,3 +34,6 @@ func (s *Socket) handshakeCompleted() bool {
 	defer s.mu.Unlock()
 	return s.handshaked
 }
+
+// policy is the socket's verification policy (tlsSignalOwner).
+func (s *Socket) policy() *endpoint { return &s.ep }
