@@ -2,7 +2,10 @@ package ssl
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"slices"
 	"sync"
@@ -400,3 +403,18 @@ func SslLibraryBuildVersionNumber() int64 { return activeBackend().LibraryBuildV
 
 // SslLibraryBuildVersionString is the active backend's LibraryBuildVersionString.
 func SslLibraryBuildVersionString() string { return activeBackend().LibraryBuildVersionString() }
+
+// ErrUncleanShutdown is returned by Read (of a Socket, an Engine, a Stream
+// or an EngineCore) when the peer closed the TCP connection without a TLS
+// close_notify: the data may have been truncated. It matches
+// io.ErrUnexpectedEOF.
+var ErrUncleanShutdown = fmt.Errorf("ssl: connection closed without close_notify: %w", io.ErrUnexpectedEOF)
+
+// connectionStater is what a Stream or EngineCore may also offer: its
+// session described as crypto/tls describes it (the go backend's, with
+// ExportKeyingMaterial). Socket.ConnectionState uses it when present, and
+// builds the description from SessionState otherwise; a third-party
+// backend's types satisfy it by having the method.
+type connectionStater interface {
+	ConnectionState() tls.ConnectionState
+}

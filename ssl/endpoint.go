@@ -2,6 +2,8 @@ package ssl
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"sync"
 	"time"
 )
@@ -198,6 +200,10 @@ func (e *endpoint) expire() {
 	e.cond.Broadcast()
 	e.mu.Unlock()
 }
+
+// errHandshakeTimeout is the cause of a Server handshake that outlived its
+// timeout (QSslServer's SocketTimeoutError), and of a pause it ended (expire).
+var errHandshakeTimeout = fmt.Errorf("ssl: the handshake timed out: %w", os.ErrDeadlineExceeded)
 
 // errAbortedByHandler ends a handshake that an event handler aborted.
 var errAbortedByHandler = errors.New("ssl: handshake aborted by the application")

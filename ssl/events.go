@@ -2,6 +2,7 @@ package ssl
 
 import (
 	"bytes"
+	"errors"
 	"runtime"
 	"strconv"
 	"sync"
@@ -67,6 +68,12 @@ func (h *handlers[F]) load() []*subscription[F] {
 }
 
 func (h *handlers[F]) empty() bool { return len(h.load()) == 0 }
+
+// ErrWouldDeadlock is returned by a blocking call made from one of the
+// socket's (or engine's) own event handlers, where waiting could never
+// end: the WaitFor*Context methods, a Read with nothing buffered, an
+// Engine's Handshake, Read and Write.
+var ErrWouldDeadlock = errors.New("ssl: blocking call from an event handler")
 
 // dispatcher runs an owner's event handlers: one at a time, in the order
 // the events were emitted, never concurrently, and never while the

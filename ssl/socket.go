@@ -114,15 +114,6 @@ type Socket struct {
 	writeErr       error // a flusher's write failure, reported by later writes
 }
 
-// ErrUncleanShutdown is returned by Read when the peer closed the TCP
-// connection without a TLS close_notify: the data may have been truncated.
-// It matches io.ErrUnexpectedEOF.
-var ErrUncleanShutdown = fmt.Errorf("ssl: connection closed without close_notify: %w", io.ErrUnexpectedEOF)
-
-// ErrWouldDeadlock is returned by the WaitFor*Context methods when called
-// from one of the socket's own event handlers, where waiting could never end.
-var ErrWouldDeadlock = errors.New("ssl: blocking wait called from an event handler")
-
 // defaultReadLimit bounds buffered, unread data while SetReadBufferSize is 0.
 // Qt leaves it unbounded; a peer must not be able to make us hold more than
 // this for a reader that does not read.
@@ -1000,10 +991,6 @@ func (s *Socket) handshake(timed bool) (Stream, bool) {
 	s.mu.Unlock()
 	return sess, true
 }
-
-// errHandshakeTimeout is the cause of a Server handshake that outlived its
-// timeout (QSslServer's SocketTimeoutError).
-var errHandshakeTimeout = fmt.Errorf("ssl: the handshake timed out: %w", os.ErrDeadlineExceeded)
 
 func (s *Socket) handshakeFailed(err error) {
 	s.mu.Lock()

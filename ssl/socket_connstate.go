@@ -5,12 +5,6 @@ import (
 	"crypto/x509"
 )
 
-// connectionStater is a backend session that can describe itself the way
-// crypto/tls does (the go backend's tls.Conn).
-type connectionStater interface {
-	ConnectionState() tls.ConnectionState
-}
-
 // connectionState describes the pumped engine's session, when its backend
 // can (see connectionStater).
 func (p *pumpStream) connectionState() (tls.ConnectionState, bool) {

@@ -3,7 +3,6 @@ package ssl
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -186,36 +185,6 @@ func (s *Socket) lastErrorLocked() error {
 	}
 	return errNotConnected
 }
-
-// SocketErr is a socket failure: Qt's error() and errorString() as a Go
-// error, wrapping its cause when there is one.
-type SocketErr struct {
-	Kind    SocketError
-	Message string
-	// Err is the underlying error (a network error, the TLS engine's), or nil.
-	Err error
-}
-
-// Unwrap returns the cause.
-func (e *SocketErr) Unwrap() error { return e.Err }
-
-// Error returns the message, then the underlying error when the message
-// does not already say it (for a refused connection, the address).
-func (e *SocketErr) Error() string {
-	if e.Err != nil && !strings.Contains(e.Message, e.Err.Error()) {
-		return "ssl: " + e.Kind.String() + ": " + e.Message + ": " + e.Err.Error()
-	}
-	return "ssl: " + e.Kind.String() + ": " + e.Message
-}
-
-// Is matches a SocketError kind: errors.Is(err, ssl.ConnectionRefusedError).
-func (e *SocketErr) Is(target error) bool {
-	k, ok := target.(SocketError)
-	return ok && k == e.Kind
-}
-
-// Error makes SocketError usable as an errors.Is target.
-func (v SocketError) Error() string { return v.String() }
 
 // WaitForConnected is QAbstractSocket::waitForConnected: it reports whether
 // the connection came up within timeout (negative: no limit). From an event
