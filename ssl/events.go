@@ -124,15 +124,22 @@ type dispatcher struct {
 }
 
 // goroutineID is a goroutine's id, looked up on first use (a goroutine the
-// library owns keeps one for its life: its read loop, say).
-type goroutineID struct{ id int64 }
+// library owns keeps one for its life: its read loop, say). Only its
+// goroutine calls get; others may ask whether it is theirs (is).
+type goroutineID struct{ id atomic.Int64 }
 
 func (g *goroutineID) get() int64 {
-	if g.id == 0 {
-		g.id = goid()
+	id := g.id.Load()
+	if id == 0 {
+		id = goid()
+		g.id.Store(id)
 	}
-	return g.id
+	return id
 }
+
+// is reports whether g is the goroutine me; false while g's goroutine has
+// not looked its id up (it has then run no handler).
+func (g *goroutineID) is(me int64) bool { return g != nil && g.id.Load() == me }
 
 // post queues ev and returns; if no handler is running, the caller runs
 // it (and whatever is queued meanwhile) itself. self is the calling

@@ -72,7 +72,8 @@ type Socket struct {
 	// encrypted socket reads the session directly (directReaders at a
 	// time); then a read loop fills the buffer, for good.
 	readerUp      bool  // a read loop is running
-	readerG       int64 // goroutine id of the plain read loop (it may run readyRead handlers)
+	loopID        *goroutineID // the running read loop's goroutine (it runs readyRead handlers)
+	loopSrc       io.Reader    // what it reads (the session, or the plain connection)
 	stopReader    bool  // ask the plain read loop to hand over (STARTTLS)
 	loopWanted    bool  // sticky: Qt's buffered view was used
 	loopSubs      int   // application subscribers to loop-only events (internal observers do not count)

@@ -355,3 +355,62 @@ func pumpEngines(a, b *Engine) error {
 	}
 	return errors.New("the handshakes did not complete")
 }
+
+// TestNestedWaitForReadyRead: Qt's waitForReadyRead inside a handler runs
+// a nested wait that returns true once new data arrived — in a readyRead
+// handler (whose goroutine is the read loop) and in another handler.
+func TestNestedWaitForReadyRead(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		for _, where := range []string{"readyRead", "bytesWritten"} {
+			t.Run(where, func(t *testing.T) {
+				c, s, err := socketPair(t, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				defer s.Close()
+				result := make(chan string, 1)
+				waiting := make(chan struct{})
+				var once atomic.Bool
+				wait := func() {
+					if !once.CompareAndSwap(false, true) {
+						return
+					}
+					first := string(s.ReadAll())
+					close(waiting)
+					if !s.WaitForReadyRead(5 * time.Second) {
+						result <- "WaitForReadyRead false: " + s.ErrorString()
+						return
+					}
+					result <- first + string(s.ReadAll())
+				}
+				want := "two"
+				if where == "readyRead" {
+					s.OnReadyRead(wait)
+					c.Write([]byte("one,"))
+					want = "one,two"
+				} else { // on the socket's worker, not the read loop
+					s.OnBytesWritten(func(int64) { wait() })
+					s.Write([]byte("x"))
+				}
+				select {
+				case <-waiting:
+				case <-time.After(5 * time.Second):
+					t.Fatal("the handler did not run")
+				}
+				time.Sleep(20 * time.Millisecond) // the wait has begun
+				c.Write([]byte("two"))
+				select {
+				case got := <-result:
+					if got != want {
+						t.Fatalf("nested wait: %q, want %q", got, want)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("the nested wait did not return")
+				}
+			})
+		}
+	})
+}

@@ -55,6 +55,16 @@ func (s *Socket) readSpaceLocked() []byte {
 // into the read buffer until the stream ends, emitting readyRead.
 func (s *Socket) readLoop(src io.Reader, encrypted bool) {
 	var self goroutineID // looked up once, if this loop ever runs handlers
+	s.mu.Lock()
+	s.loopID, s.loopSrc = &self, src
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.loopID == &self {
+			s.loopID, s.loopSrc = nil, nil
+		}
+		s.mu.Unlock()
+	}()
 	for {
 		s.mu.Lock()
 		for s.rend-s.rpos >= s.readLimitLocked() && !s.endedLocked() && !s.stopReader {
@@ -165,10 +175,6 @@ func (s *Socket) startPlainReaderLocked() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		g := goid()
-		s.mu.Lock()
-		s.readerG = g
-		s.mu.Unlock()
 		s.readLoop(raw, false)
 	}()
 }
@@ -180,7 +186,7 @@ func (s *Socket) stopPlainReaderLocked() {
 		return
 	}
 	s.stopReader = true
-	if s.readerG != 0 && s.readerG == goid() {
+	if s.loopID != nil && s.loopID.is(goid()) {
 		// Called from a handler the plain loop itself runs (STARTTLS from
 		// readyRead): it is not reading, and stops as the handler returns;
 		// the handshake waits for that (awaitPlainReader).

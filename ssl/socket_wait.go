@@ -26,6 +26,12 @@ func (s *Socket) waitTimed(timeout time.Duration, check func() (done bool, err e
 	if s.inHandler() {
 		return ErrWouldDeadlock
 	}
+	return s.waitTimedNested(timeout, check)
+}
+
+// waitTimedNested is waitTimed for a caller that knows the wait can end
+// while it runs a handler (the read loop buffers data on its own goroutine).
+func (s *Socket) waitTimedNested(timeout time.Duration, check func() (done bool, err error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	expired := timeout == 0 // guarded by s.mu
@@ -205,7 +211,12 @@ func (s *Socket) WaitForEncrypted(timeout time.Duration) bool {
 // As in Qt, a timeout also emits errorOccurred(SocketTimeoutError)
 // ("Network operation timed out"); the socket stays connected.
 func (s *Socket) WaitForReadyRead(timeout time.Duration) bool {
-	err := s.waitTimed(timeout, s.readyReadCheck())
+	var err error
+	if s.inHandler() {
+		err = s.nestedReadyRead(timeout)
+	} else {
+		err = s.waitTimed(timeout, s.readyReadCheck())
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.mu.Lock()
 		live := s.phase == phaseConnected
@@ -218,6 +229,58 @@ func (s *Socket) WaitForReadyRead(timeout time.Duration) bool {
 		}
 	}
 	return err == nil
+}
+
+// nestedReadyRead is WaitForReadyRead called from one of the socket's own
+// handlers: Qt's nested wait, which returns once new data arrived
+// (readyRead is not emitted for it meanwhile — the data is there to read
+// when the wait returns). In a handler the read loop runs (readyRead),
+// the wait reads the connection itself, as the loop would; in any other
+// handler it waits for the loop to buffer more.
+func (s *Socket) nestedReadyRead(timeout time.Duration) error {
+	me := goid()
+	s.mu.Lock()
+	s.ensureReaderLocked()
+	seq := s.readSeq
+	if s.loopID.is(me) && s.loopSrc != nil && s.raw != nil {
+		src, raw := s.loopSrc, s.raw
+		buf := s.readSpaceLocked() // the loop's to call: this is the loop
+		gen := s.rgen
+		s.mu.Unlock()
+		if timeout >= 0 {
+			_ = raw.SetReadDeadline(time.Now().Add(timeout))
+		}
+		n, err := src.Read(buf)
+		_ = raw.SetReadDeadline(time.Time{}) // the loop itself never times out
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if n > 0 && gen == s.rgen {
+			s.rbuf = s.rbuf[:cap(s.rbuf)]
+			s.rend += n
+			s.readSeq++
+			s.cond.Broadcast()
+			return nil
+		}
+		if err != nil && isTimeout(err) {
+			return context.DeadlineExceeded
+		}
+		if err == nil {
+			err = errNotConnected
+		}
+		return err // the loop meets the end of the stream again once the handler returns
+	}
+	s.mu.Unlock()
+	return s.waitTimedNested(timeout, func() (bool, error) {
+		switch {
+		case s.readSeq != seq:
+			return true, nil
+		case s.readErr != nil:
+			return true, s.readErr
+		case s.state == UnconnectedState:
+			return true, s.lastErrorLocked()
+		}
+		return false, nil
+	})
 }
 
 // WaitForBytesWritten reports whether data was sent: true once queued data
