@@ -71,12 +71,12 @@ type Socket struct {
 	// and other loop events, BytesAvailable, ReadLine, …), Read on an
 	// encrypted socket reads the session directly (directReaders at a
 	// time); then a read loop fills the buffer, for good.
-	readerUp      bool  // a read loop is running
+	readerUp      bool         // a read loop is running
 	loopID        *goroutineID // the running read loop's goroutine (it runs readyRead handlers)
 	loopSrc       io.Reader    // what it reads (the session, or the plain connection)
-	stopReader    bool  // ask the plain read loop to hand over (STARTTLS)
-	loopWanted    bool  // sticky: Qt's buffered view was used
-	loopSubs      int   // application subscribers to loop-only events (internal observers do not count)
+	stopReader    bool         // ask the plain read loop to hand over (STARTTLS)
+	loopWanted    bool         // sticky: Qt's buffered view was used
+	loopSubs      int          // application subscribers to loop-only events (internal observers do not count)
 	directReaders int
 
 	// The write path: flushing while a flusher drains wqueue (the writes
