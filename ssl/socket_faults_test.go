@@ -1,10 +1,15 @@
 package ssl
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -167,4 +172,88 @@ func TestPastReadDeadlineThenClose(t *testing.T) {
 			c.Close()
 		}
 	})
+}
+
+// TestPeerCloseNotifyKeepsConnection is qt-measured.md §5.3: a peer that
+// sends close_notify and keeps TCP open (TLS 1.3 half-close, waiting for
+// a reply) leaves the socket Connected — reads end with io.EOF, the
+// application can still answer — until the peer closes TCP.
+func TestPeerCloseNotifyKeepsConnection(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		for _, subscribed := range []bool{false, true} { // direct reads, and the read loop
+			srv := newTestServer(t, p.serverConfig(p.server))
+			accepted := make(chan *Socket, 1)
+			go func() {
+				s, err := srv.AcceptSocket(t.Context())
+				if err != nil {
+					accepted <- nil
+					return
+				}
+				accepted <- s
+			}()
+			c, err := tls.Dial("tcp", srv.Addr().String(), rawClientConfig(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := <-accepted
+			if s == nil {
+				t.Fatal("no connection")
+			}
+			var errs []string
+			var mu sync.Mutex
+			disconnected := make(chan struct{})
+			if subscribed {
+				s.OnReadyRead(func() {})
+				s.OnErrorOccurred(func(SocketError) { mu.Lock(); errs = append(errs, s.ErrorString()); mu.Unlock() })
+				s.OnDisconnected(func() { close(disconnected) })
+			}
+			c.Write([]byte("request"))
+			c.CloseWrite() // close_notify; TCP stays open for the reply
+			req, err := io.ReadAll(s)
+			if string(req) != "request" || err != nil {
+				t.Fatalf("subscribed %v: read %q, %v", subscribed, req, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+			if st := s.State(); st != ConnectedState {
+				t.Fatalf("subscribed %v: state %v after the peer's close_notify, want Connected", subscribed, st)
+			}
+			if _, err := s.Write([]byte("reply")); err != nil {
+				t.Fatalf("subscribed %v: reply: %v", subscribed, err)
+			}
+			buf := make([]byte, 5)
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "reply" {
+				t.Fatalf("subscribed %v: the peer read %q, %v", subscribed, buf, err)
+			}
+			c.Close() // now TCP ends
+			// The context form: the disconnect may be over before the wait
+			// starts (WaitForDisconnected is false then, as in Qt).
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err = s.WaitForDisconnectedContext(ctx)
+			cancel()
+			if err != nil || s.State() != UnconnectedState {
+				t.Fatalf("subscribed %v: not disconnected after the peer's TCP close: %v", subscribed, err)
+			}
+			if subscribed {
+				<-disconnected
+				mu.Lock()
+				want := []string{"The TLS/SSL connection has been closed", "The remote host closed the connection"}
+				if !slices.Equal(errs, want) {
+					t.Errorf("errors %q, want %q", errs, want)
+				}
+				mu.Unlock()
+			}
+			s.Close()
+			srv.Close()
+		}
+	})
+}
+
+// rawClientConfig is a crypto/tls client configuration trusting p's root.
+func rawClientConfig(p *testPKI) *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AddCert(p.root.Cert)
+	return &tls.Config{RootCAs: pool, ServerName: "localhost"}
 }

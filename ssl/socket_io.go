@@ -111,23 +111,83 @@ func (s *Socket) readLoop(src io.Reader, encrypted bool) {
 			continue
 		}
 		if err != nil {
-			if !stop {
-				s.readEnded(err, encrypted)
+			if !stop && s.readEnded(err, encrypted) {
+				s.watchTransport()
 			}
 			return
 		}
 	}
 }
 
-// readEnded handles the end of the incoming stream.
-func (s *Socket) readEnded(err error, encrypted bool) {
+// watchTransport runs on a read loop's goroutine once the peer's
+// close_notify ended the TLS stream while the TCP connection stays open
+// (Qt's socket stays Connected then, and the application may still
+// write: TLS 1.3 half-close): it waits for the TCP connection to end,
+// dropping anything that still comes, then disconnects as Qt does.
+func (s *Socket) watchTransport() {
+	s.mu.Lock()
+	raw := s.raw
+	if raw == nil || s.closingLocked() {
+		s.readerUp = false
+		s.cond.Broadcast()
+		s.mu.Unlock()
+		return
+	}
+	_ = raw.SetReadDeadline(time.Time{})
+	s.mu.Unlock()
+	var scratch [512]byte
+	for {
+		_, err := raw.Read(scratch[:]) // nothing may follow close_notify
+		if err == nil {
+			continue
+		}
+		s.mu.Lock()
+		if isTimeout(err) && !s.closingLocked() {
+			_ = raw.SetReadDeadline(time.Time{}) // a deadline meant for reads: not ours
+			s.mu.Unlock()
+			continue
+		}
+		s.readerUp = false
+		s.cond.Broadcast()
+		if s.closingLocked() {
+			s.mu.Unlock()
+			return
+		}
+		s.setErrorLocked(RemoteHostClosedError, "The remote host closed the connection", err)
+		s.mu.Unlock()
+		s.emit(event{kind: evErrorOccurred, n: int64(RemoteHostClosedError)})
+		s.teardownWith(teardownHow{closing: true}, true)
+		return
+	}
+}
+
+// startWatchLocked starts watchTransport on a goroutine of its own (a
+// socket that reads directly found the peer's close_notify).
+func (s *Socket) startWatchLocked() {
+	if s.readerUp || s.raw == nil || s.closingLocked() {
+		return
+	}
+	s.readerUp = true
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.watchTransport()
+	}()
+}
+
+// readEnded handles the end of the incoming stream. After the peer's
+// close_notify it reports true: the connection stays, as Qt's does, until
+// the TCP connection ends, which the caller must then watch for
+// (watchTransport); any other end tears the connection down.
+func (s *Socket) readEnded(err error, encrypted bool) (watch bool) {
 	kind, msg, readErr := RemoteHostClosedError, "The remote host closed the connection", err
 	var ne net.Error
+	tlsClosed := false
 	switch {
 	case errors.Is(err, ErrUncleanShutdown):
 		readErr = ErrUncleanShutdown // the stream classified the end: no close_notify
 	case errors.Is(err, io.EOF) && encrypted:
-		msg, readErr = "The TLS/SSL connection has been closed", io.EOF
+		msg, readErr, tlsClosed = "The TLS/SSL connection has been closed", io.EOF, true
 	case errors.Is(err, io.EOF):
 		readErr = io.EOF
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
@@ -140,28 +200,38 @@ func (s *Socket) readEnded(err error, encrypted bool) {
 		kind, msg = NetworkError, err.Error()
 	}
 	s.mu.Lock()
-	s.readerUp = false
 	if s.closingLocked() {
+		s.readerUp = false
 		if s.readErr == nil {
 			s.readErr = readErr
 		}
 		s.cond.Broadcast()
 		s.mu.Unlock()
-		return
+		return false
 	}
 	s.readErr = readErr
 	s.setErrorLocked(kind, msg, err)
+	if !tlsClosed {
+		s.readerUp = false
+	}
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	s.emit(event{kind: evErrorOccurred, n: int64(kind)})
-	// The peer's close_notify is answered with ours (RFC 8446 §6.1); a
-	// bare TCP close gets none. Either way through Closing, as in Qt.
-	s.teardownWith(teardownHow{graceful: kind == RemoteHostClosedError && readErr == io.EOF, closing: true}, true)
+	if tlsClosed {
+		// Qt: the socket stays Connected, sends nothing back, and
+		// disconnects once the peer closes TCP ("The remote host closed
+		// the connection"); the application may still write, and
+		// DisconnectFromHost sends our close_notify.
+		return true
+	}
+	// A bare TCP close or a failure: through Closing, as in Qt.
+	s.teardownWith(teardownHow{closing: true}, true)
 	s.mu.Lock()
 	if s.readErr == nil || s.readErr == io.EOF {
 		s.readErr = readErr
 	}
 	s.mu.Unlock()
+	return false
 }
 
 // startPlainReaderLocked runs a read loop over the plain connection (for
@@ -292,8 +362,11 @@ func (s *Socket) readDirect(p []byte) (int, error) {
 		s.mu.Lock()
 		s.directReaders--
 		s.mu.Unlock()
-		s.readEnded(err, true)
+		watch := s.readEnded(err, true)
 		s.mu.Lock()
+		if watch {
+			s.startWatchLocked()
+		}
 		if n > 0 {
 			return n, nil
 		}
