@@ -70,12 +70,14 @@ func runBench(dur time.Duration, stdout, stderr io.Writer) (int, error) {
 		{name: "bulk, 16 KiB writes", unit: "MB/s", higher: true, target: 0.97},
 		{name: "64-byte writes, coalesced vs one record each", unit: "MB/s", higher: true, target: 3},
 		{name: "ping-pong, 64 bytes", unit: "µs/round trip", target: 1 / 1.05},
+		{name: "echo answered from readyRead, 64 bytes", unit: "µs/round trip", target: 0.9},
 		{name: "full handshakes", unit: "handshakes/s", higher: true, target: 0.95},
 	}
 	measures := []func(ours bool) (float64, error){
 		func(o bool) (float64, error) { return env.throughput(o, 16<<10) },
 		func(o bool) (float64, error) { return env.throughput(o, 64) },
 		env.pingPong,
+		env.eventEcho,
 		env.handshakes,
 	}
 	progress := isTerminal(stderr) // cursor escapes only on a terminal
@@ -117,6 +119,8 @@ func runBench(dur time.Duration, stdout, stderr io.Writer) (int, error) {
 	}
 	fmt.Fprintln(stdout, "64-byte writes: sslsocket coalesces a burst of small writes into full records;")
 	fmt.Fprintln(stdout, "crypto/tls sends each write as its own record. Ping-pong compares times, inverted.")
+	fmt.Fprintln(stdout, "readyRead echo: the server socket answers from its OnReadyRead handler (ReadAll, Write),")
+	fmt.Fprintln(stdout, "as a Qt server does; crypto/tls's server is a blocking read/write loop.")
 	if missed > 0 {
 		fmt.Fprintf(stdout, "%d target(s) missed in this run; absolute numbers vary between runs, so repeat before concluding.\n", missed)
 	} else {
@@ -203,17 +207,46 @@ func (e *benchEnv) pingPong(ours bool) (float64, error) {
 		return 0, err
 	}
 	defer s.Close()
-	go func() {
-		buf := make([]byte, 64)
-		for {
-			if _, err := io.ReadFull(s, buf); err != nil {
-				return
+	go blockingEcho(s)
+	return e.roundTrips(c)
+}
+
+// eventEcho measures 64-byte round trips to a server that answers from
+// its readyRead handler (Qt's way; ours) or a blocking echo (raw); µs each.
+func (e *benchEnv) eventEcho(ours bool) (float64, error) {
+	c, s, err := e.pair(ours)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	if sock, ok := s.(*ssl.Socket); ok {
+		sock.OnReadyRead(func() {
+			if data := sock.ReadAll(); len(data) > 0 {
+				_, _ = sock.Write(data)
 			}
-			if _, err := s.Write(buf); err != nil {
-				return
-			}
+		})
+	} else {
+		go blockingEcho(s)
+	}
+	return e.roundTrips(c)
+}
+
+// blockingEcho answers every 64-byte message on s until it fails.
+func blockingEcho(s io.ReadWriter) {
+	buf := make([]byte, 64)
+	for {
+		if _, err := io.ReadFull(s, buf); err != nil {
+			return
 		}
-	}()
+		if _, err := s.Write(buf); err != nil {
+			return
+		}
+	}
+}
+
+// roundTrips writes a 64-byte message on c and reads the answer, for the
+// duration; µs per round trip.
+func (e *benchEnv) roundTrips(c io.ReadWriteCloser) (float64, error) {
 	msg, buf := make([]byte, 64), make([]byte, 64)
 	n := 0
 	start := time.Now()
