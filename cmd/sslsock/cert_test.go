@@ -109,7 +109,8 @@ func TestBenchFlagsTargets(t *testing.T) {
 			rows++
 		}
 	}
-	if rows != 4 || !strings.Contains(r.stdout, "64-byte writes, coalesced vs one record each") {
+	if rows != 5 || !strings.Contains(r.stdout, "64-byte writes, coalesced vs one record each") ||
+		!strings.Contains(r.stdout, "echo answered from readyRead") {
 		t.Errorf("%d rows with a verdict:\n%s", rows, r.stdout)
 	}
 	if row := (benchRow{higher: true, target: 3, ours: 2, raw: 1}); !row.missed() {
