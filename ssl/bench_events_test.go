@@ -225,3 +225,27 @@ func BenchmarkDispatch(b *testing.B) {
 		h.awaitWorker()
 	})
 }
+
+// BenchmarkEventBulkReadAll is bulk into an accepted socket whose
+// application reads with ReadAll in readyRead (Qt's idiom), beside raw
+// crypto/tls draining the same stream.
+func BenchmarkEventBulkReadAll(b *testing.B) {
+	p := benchPKI(b)
+	for _, m := range eventPathModes() {
+		b.Run(m.name, func(b *testing.B) {
+			ours, raw := ourServer(b, p, m), rawServerWith(b, p, tls.RequestClientCert)
+			defer ours.close()
+			defer raw.close()
+			oc := dialRaw(b, ours.addr, benchClientConfig(p))
+			os := ours.accept().(*Socket)
+			rc := dialRaw(b, raw.addr, benchClientConfig(p))
+			rs := raw.accept()
+			pr, pw := io.Pipe()
+			os.OnReadyRead(func() { _ = os.ReadAll() })
+			os.OnReadChannelFinished(func() { pw.Close() })
+			defer rs.Close()
+			b.ReportAllocs()
+			bulkSideBySide(b, oc, rc, pr, rs)
+		})
+	}
+}

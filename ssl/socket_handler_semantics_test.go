@@ -414,3 +414,63 @@ func TestNestedWaitForReadyRead(t *testing.T) {
 		}
 	})
 }
+
+// TestReadAllHandOver: ReadAll gives large reads the buffer's own bytes;
+// what it returned is the caller's — appending to it, or the socket
+// reading on, changes nothing in it — and every byte arrives once, in
+// order, while the read loop keeps filling the buffer.
+func TestReadAllHandOver(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		c, s, err := socketPair(t, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		defer s.Close()
+		const total = 4 << 20
+		var mu sync.Mutex
+		var got [][]byte
+		var n int
+		done := make(chan struct{})
+		s.OnReadyRead(func() {
+			b := s.ReadAll()
+			_ = append(b, 0xEE) // must not reach the socket's bytes
+			mu.Lock()
+			got = append(got, b)
+			n += len(b)
+			if n == total {
+				close(done)
+			}
+			mu.Unlock()
+		})
+		go func() {
+			buf := make([]byte, 16<<10)
+			for i := 0; i < total; i += len(buf) {
+				for j := range buf {
+					buf[j] = byte((i + j) * 7 >> 3)
+				}
+				if _, err := c.Write(buf); err != nil {
+					return
+				}
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("got %d of %d bytes", n, total)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		i := 0
+		for _, b := range got {
+			for _, x := range b {
+				if x != byte(i*7>>3) {
+					t.Fatalf("byte %d is %#x, want %#x", i, x, byte(i*7>>3))
+				}
+				i++
+			}
+		}
+	})
+}
