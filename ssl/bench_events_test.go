@@ -149,23 +149,14 @@ func BenchmarkEventPath(b *testing.B) {
 			})
 		})
 		b.Run(m.name+"/server-bulk-readyread-16k", func(b *testing.B) {
-			ours, raw := ourServer(b, p, m), rawServerWith(b, p, tls.RequestClientCert)
-			defer ours.close()
-			defer raw.close()
-			oc := dialRaw(b, ours.addr, benchClientConfig(p))
-			os := ours.accept().(*Socket)
-			rc := dialRaw(b, raw.addr, benchClientConfig(p))
-			rs := raw.accept()
-			pr, pw := io.Pipe()
 			rbuf := make([]byte, 32<<10)
-			os.OnReadyRead(func() { // reads what is there
-				for os.BytesAvailable() > 0 {
-					_, _ = os.Read(rbuf)
+			readyReadBulk(b, p, m, func(s *Socket) { // reads what is there, never blocks
+				for {
+					if n, _ := s.Read(rbuf); n == 0 {
+						return
+					}
 				}
 			})
-			os.OnReadChannelFinished(func() { pw.Close() })
-			defer rs.Close()
-			bulkSideBySide(b, oc, rc, pr, rs)
 		})
 	}
 }
@@ -233,19 +224,26 @@ func BenchmarkEventBulkReadAll(b *testing.B) {
 	p := benchPKI(b)
 	for _, m := range eventPathModes() {
 		b.Run(m.name, func(b *testing.B) {
-			ours, raw := ourServer(b, p, m), rawServerWith(b, p, tls.RequestClientCert)
-			defer ours.close()
-			defer raw.close()
-			oc := dialRaw(b, ours.addr, benchClientConfig(p))
-			os := ours.accept().(*Socket)
-			rc := dialRaw(b, raw.addr, benchClientConfig(p))
-			rs := raw.accept()
-			pr, pw := io.Pipe()
-			os.OnReadyRead(func() { _ = os.ReadAll() })
-			os.OnReadChannelFinished(func() { pw.Close() })
-			defer rs.Close()
 			b.ReportAllocs()
-			bulkSideBySide(b, oc, rc, pr, rs)
+			readyReadBulk(b, p, m, func(s *Socket) { _ = s.ReadAll() })
 		})
 	}
+}
+
+// readyReadBulk streams 16 KiB writes from raw crypto/tls clients into an
+// accepted Server socket that reads in its readyRead handler (read) and
+// into a raw crypto/tls server that drains, side by side.
+func readyReadBulk(b *testing.B, p *testPKI, m backendMode, read func(*Socket)) {
+	ours, raw := ourServer(b, p, m), rawServerWith(b, p, tls.RequestClientCert)
+	defer ours.close()
+	defer raw.close()
+	oc := dialRaw(b, ours.addr, benchClientConfig(p))
+	os := ours.accept().(*Socket)
+	rc := dialRaw(b, raw.addr, benchClientConfig(p))
+	rs := raw.accept()
+	pr, pw := io.Pipe()
+	os.OnReadyRead(func() { read(os) })
+	os.OnReadChannelFinished(func() { pw.Close() })
+	defer rs.Close()
+	bulkSideBySide(b, oc, rc, pr, rs)
 }

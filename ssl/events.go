@@ -302,20 +302,16 @@ func (h *eventHub) work(exit chan struct{}) {
 
 // stopWorker tells the worker that the owner's connection ended: it exits
 // once the queue is empty (a straggling event later starts a worker that
-// exits as soon as it has delivered it).
-func (h *eventHub) stopWorker() {
-	d := &h.disp
-	d.mu.Lock()
-	d.workerStop = true
-	d.wake.Signal()
-	d.mu.Unlock()
-}
+// exits as soon as it has delivered it). keepWorker lets it stay while a
+// new connection lives.
+func (h *eventHub) stopWorker() { h.setWorkerStop(true) }
+func (h *eventHub) keepWorker() { h.setWorkerStop(false) }
 
-// keepWorker lets the worker stay while a new connection lives.
-func (h *eventHub) keepWorker() {
+func (h *eventHub) setWorkerStop(stop bool) {
 	d := &h.disp
 	d.mu.Lock()
-	d.workerStop = false
+	d.workerStop = stop
+	d.wake.Signal()
 	d.mu.Unlock()
 }
 

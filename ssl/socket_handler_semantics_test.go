@@ -138,12 +138,8 @@ func errString(err error) string {
 func TestSetPauseModeFromSslErrors(t *testing.T) {
 	checkNoLeaks(t)
 	runModes(t, func(t *testing.T, m backendMode) {
-		p := newTestPKI(t).with(m)
-		port := startServer(t, p.serverConfig(p.server), echo)
-		s := NewSocket()
+		s, port := wrongNameClient(t, newTestPKI(t).with(m))
 		defer s.Abort()
-		s.SetSslConfiguration(p.clientConfig())
-		s.SetPeerVerifyName("wrong.example")
 		paused := make(chan struct{})
 		s.OnSslErrors(func([]Error) {
 			s.SetPauseMode(PauseOnSslErrors)
@@ -243,12 +239,8 @@ func TestWaitForConnectedAfterHandlers(t *testing.T) {
 func TestDecisionHandlersRunWithoutLocks(t *testing.T) {
 	checkNoLeaks(t)
 	runModes(t, func(t *testing.T, m backendMode) {
-		p := newTestPKI(t).with(m)
-		port := startServer(t, p.serverConfig(p.server), echo)
-		s := NewSocket()
+		s, port := wrongNameClient(t, newTestPKI(t).with(m))
 		defer s.Abort()
-		s.SetSslConfiguration(p.clientConfig())
-		s.SetPeerVerifyName("wrong.example")
 		var checked, locked atomic.Int32
 		check := func() {
 			checked.Add(1)
@@ -283,11 +275,10 @@ func TestDecisionHandlersRunWithoutLocks(t *testing.T) {
 	// An Engine: the handlers run outside its call lock.
 	p := newTestPKI(t)
 	for _, backend := range AvailableBackends() {
-		ccfg := p.clientConfig()
+		ccfg, scfg := p.clientConfig(), p.serverConfig(p.server)
 		ccfg.SetBackend(backend)
-		scfg := p.serverConfig(p.server)
 		scfg.SetBackend(backend)
-		c, err := NewClientEngine(ccfg, "wrong.example")
+		c, err := NewClientEngine(ccfg, "wrong.example") // errors to decide on
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,6 +286,7 @@ func TestDecisionHandlersRunWithoutLocks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { c.Close(); sv.Close() })
 		var ran, locked int
 		c.OnSslErrors(func([]Error) {
 			ran++
@@ -308,14 +300,12 @@ func TestDecisionHandlersRunWithoutLocks(t *testing.T) {
 			}
 			c.IgnoreSslErrors()
 		})
-		if err := pumpEngines(c, sv); err != nil {
-			t.Fatalf("%s: %v", backend, err)
+		if cerr, serr := handshakeEngines(t, c, sv, 0); cerr != nil || serr != nil {
+			t.Fatalf("%s: %v / %v", backend, cerr, serr)
 		}
 		if ran != 1 || locked != 0 {
 			t.Errorf("%s: sslErrors ran %d times, %d under the engine's call lock", backend, ran, locked)
 		}
-		c.Close()
-		sv.Close()
 	}
 }
 
@@ -331,29 +321,6 @@ func lockedFrame() string {
 		}
 	}
 	return ""
-}
-
-// pumpEngines wires two engines in memory until both handshakes complete.
-func pumpEngines(a, b *Engine) error {
-	buf := make([]byte, MaxPendingOutput)
-	for i := 0; i < 100; i++ {
-		ea, eb := a.Handshake(), b.Handshake()
-		if ea == nil && eb == nil {
-			return nil
-		}
-		for _, e := range []error{ea, eb} {
-			if e != nil && !errors.Is(e, ErrWantRead) && !errors.Is(e, ErrWantWrite) {
-				return e
-			}
-		}
-		if n := a.TakeOutput(buf); n > 0 {
-			b.Feed(buf[:n])
-		}
-		if n := b.TakeOutput(buf); n > 0 {
-			a.Feed(buf[:n])
-		}
-	}
-	return errors.New("the handshakes did not complete")
 }
 
 // TestNestedWaitForReadyRead: Qt's waitForReadyRead inside a handler runs
@@ -473,4 +440,15 @@ func TestReadAllHandOver(t *testing.T) {
 			}
 		}
 	})
+}
+
+// wrongNameClient returns a client socket, and the port of an echo server
+// of p whose certificate does not match the name the socket verifies (so
+// that its handshake has errors to decide on).
+func wrongNameClient(t *testing.T, p *testPKI) (*Socket, uint16) {
+	port := startServer(t, p.serverConfig(p.server), echo)
+	s := NewSocket()
+	s.SetSslConfiguration(p.clientConfig())
+	s.SetPeerVerifyName("wrong.example")
+	return s, port
 }
