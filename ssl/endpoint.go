@@ -34,20 +34,18 @@ type endpoint struct {
 	continueInterr bool
 	aborted        bool    // the owner ended the connection: stop deciding
 	expired        bool    // a Server's handshake timeout passed: a pause ends with it
+	// A deferred decision (see VerifyPeer): deferDecisions is set by the
+	// driver's owner before the handshake; stage passes between the core's
+	// VerifyPeer and the driver's runDecision, with the errors in
+	// sslErrors and the decision, once made, in failure (nil: go on).
+	deferDecisions bool
+	stage          decisionStage
+	stageVerify    bool // the errors are fatal unless ignored (doVerify)
 	ignoreList     []Error // IgnoreSslErrorList: survives reconnection
 	sslErrors      []Error // the current handshake's errors
 	peerChain      []Certificate
 	ocspResponses  []OcspResponse
 	failure        error
-
-	// A deferred decision (see VerifyPeer): deferDecisions is set by the
-	// driver's owner before the handshake; the rest passes between the
-	// core's VerifyPeer and the driver's runDecision. Guarded by mu.
-	deferDecisions bool
-	stage          decisionStage
-	stageErrs      []Error
-	stageVerify    bool
-	decision       error
 
 	// Events the backend raises while its caller holds a lock (a write
 	// under the socket's write mutex, any call into a pumped engine) wait
@@ -55,7 +53,6 @@ type endpoint struct {
 	// Guarded by mu.
 	held     int
 	deferred []event
-	deferHub *eventHub
 }
 
 // hold marks the start of a backend call made under a lock: Alert and
@@ -72,13 +69,15 @@ func (e *endpoint) release() {
 	e.mu.Lock()
 	e.held--
 	var run []event
-	hub := e.deferHub
 	if e.held == 0 {
 		run, e.deferred = e.deferred, nil
 	}
 	e.mu.Unlock()
-	for _, ev := range run {
-		hub.post(ev, nil)
+	if len(run) > 0 {
+		hub := e.owner.hub() // made before anything could be deferred
+		for _, ev := range run {
+			hub.post(ev, nil)
+		}
 	}
 }
 
@@ -87,7 +86,6 @@ func (e *endpoint) emitOrDefer(hub *eventHub, ev event) {
 	e.mu.Lock()
 	if e.held > 0 {
 		e.deferred = append(e.deferred, ev)
-		e.deferHub = hub // an owner has one hub for its life
 		e.mu.Unlock()
 		return
 	}
@@ -104,8 +102,13 @@ type endpointOwner interface {
 	// newSessionTicketReceived is due (Qt signals post-handshake tickets only).
 	storeTicket(ticket []byte, lifetimeHint int) bool
 	// hub is the owner's subscribers and dispatcher (handlers run one at
-	// a time), nil while a socket has none.
+	// a time), nil while a socket has none; hubFor makes them if needed.
 	hub() *eventHub
+	hubFor() *eventHub
+	// subscribeLoopEvent is told of a subscription to an event that only
+	// a socket's read loop can raise after the handshake (alertReceived,
+	// newSessionTicketReceived) and returns the function that removes it.
+	subscribeLoopEvent(remove func()) func()
 }
 
 func newEndpoint(owner endpointOwner) *endpoint {
@@ -128,7 +131,7 @@ func (e *endpoint) reset() {
 	defer e.mu.Unlock()
 	e.ignoreAll, e.pending, e.paused, e.continueInterr, e.aborted, e.expired = false, false, false, false, false, false
 	e.sslErrors, e.peerChain, e.ocspResponses, e.failure = nil, nil, nil, nil
-	e.stage, e.stageErrs, e.decision = decisionNone, nil, nil
+	e.stage = decisionNone
 }
 
 // begin sets the parameters of a handshake.
@@ -234,8 +237,8 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 		e.mu.Unlock()
 		return ErrWantRetryVerify // the driver has not run the decision yet
 	case e.stage == decisionMade:
-		res := e.decision
-		e.stage, e.decision = decisionNone, nil
+		res := e.failure // the decision: nil to go on
+		e.stage = decisionNone
 		e.mu.Unlock()
 		return res
 	}
@@ -251,7 +254,7 @@ func (e *endpoint) VerifyPeer(chain []Certificate, ocsp []byte) error {
 	}
 	if deferring {
 		e.mu.Lock()
-		e.stage, e.stageErrs, e.stageVerify = decisionAwaited, errs, doVerify
+		e.stage, e.sslErrors, e.stageVerify = decisionAwaited, errs, doVerify
 		e.mu.Unlock()
 		return ErrWantRetryVerify
 	}
@@ -278,17 +281,19 @@ func (e *endpoint) runDecision() bool {
 		e.mu.Unlock()
 		return false
 	}
-	errs, doVerify := e.stageErrs, e.stageVerify
-	e.stageErrs = nil
+	errs, doVerify := e.sslErrors, e.stageVerify
 	e.stage = decisionNone // running: a VerifyPeer meanwhile (none is expected) checks anew
 	e.mu.Unlock()
 	res := e.applyPolicy(errs, doVerify)
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if errors.Is(res, ErrWantRetryVerify) {
 		return false // paused (an Engine): VerifyPeer answers through e.pending
 	}
-	e.stage, e.decision = decisionMade, res
+	if res != nil {
+		e.fail(res) // (applyPolicy's failures are recorded already: the first one stays)
+	}
+	e.mu.Lock()
+	e.stage = decisionMade
+	e.mu.Unlock()
 	return true
 }
 

@@ -81,9 +81,9 @@ func (e *Engine) hub() *eventHub { return &e.hubStore }
 
 func newEngine(config Configuration, mode SslMode, name string) (*Engine, error) {
 	e := &Engine{config: config.Clone(), mode: mode}
-	e.tlsSignals.owner = e
 	e.hubStore.inline = true // handlers run inside the call that raised them
 	e.ep = newEndpoint(e)
+	e.tlsSignals.ep = e.ep
 	server := mode == SslServerMode
 	if server && len(e.config.LocalCertificateChain()) == 0 && len(e.config.PreSharedKeyIdentityHint()) == 0 {
 		return nil, invalidUserData("a server engine needs a local certificate")

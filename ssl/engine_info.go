@@ -3,10 +3,9 @@ package ssl
 // The Engine's events, verification policy and session facts: the same
 // as Socket's, from the shared endpoint.
 
-// hubFor, policy and subscribeLoopEvent make the Engine a tlsSignalOwner:
+// hubFor and subscribeLoopEvent complete the Engine as an endpointOwner:
 // its TLS signals and verification methods are Socket's (signals_tls.go).
 func (e *Engine) hubFor() *eventHub                       { return &e.hubStore }
-func (e *Engine) policy() *endpoint                       { return e.ep }
 func (e *Engine) subscribeLoopEvent(remove func()) func() { return remove }
 
 // SetPauseMode sets where the handshake pauses: with PauseOnSslErrors,

@@ -40,24 +40,30 @@ type Socket struct {
 	readBufferSize int64
 
 	// Lifecycle (socket_state.go): phase is the machine's state, changed
-	// only by setPhaseLocked; state is Qt's view of it.
+	// only by setPhaseLocked; state is Qt's view of it, mode Qt's SslMode.
+	state SocketState
+	mode  SslMode
+
+	// The small fields, packed together (a Socket is 1 KiB, and the idle
+	// connections of a server are counted in thousands).
 	phase      phase
-	state      SocketState
-	mode       SslMode
 	handshaked bool // this connection's handshake completed (even if closed since)
-	// What the application asked for, acted on at the next step.
-	autoStart bool // ConnectToHostEncrypted: handshake right after connect
-	pendClose bool // DisconnectFromHost before the handshake finished: close once it has
-	// disconnectAsked: DisconnectFromHost ended the connection and no
-	// WaitForDisconnected has reported it yet (Qt's would find it Closing).
-	disconnectAsked bool
-	// connectReported: connected (and the modeChanged before it) were
-	// delivered; WaitForConnected returns only then, as Qt's does.
-	connectReported bool
+	// What the application asked for, acted on at the next step:
+	autoStart       bool // ConnectToHostEncrypted: handshake right after connect
+	pendClose       bool // DisconnectFromHost before the handshake finished: close once it has
+	disconnectAsked bool // DisconnectFromHost ended the connection, no WaitForDisconnected reported it (Qt's would find it Closing)
+	connectReported bool // connected (and modeChanged before it) were delivered: WaitForConnected may return
+	// The read path (below):
+	readerUp   bool // a read loop is running
+	stopReader bool // ask the plain read loop to hand over (STARTTLS)
+	loopWanted bool // sticky: Qt's buffered view was used
+	// The write path: a flusher drains wqueue (the writes made before
+	// encrypted, and coalesced bursts).
+	flushing bool
+	port     uint16
 
 	// The connection. raw is set from connected to the teardown.
 	hostName   string
-	port       uint16
 	raw        net.Conn
 	lastLocal  net.Addr // raw's addresses once it is gone (net.Conn semantics)
 	lastRemote net.Addr
@@ -70,18 +76,11 @@ type Socket struct {
 	// The read path. Until something needs Qt's buffered view (readyRead
 	// and other loop events, BytesAvailable, ReadLine, …), Read on an
 	// encrypted socket reads the session directly (directReaders at a
-	// time); then a read loop fills the buffer, for good.
-	readerUp      bool         // a read loop is running
+	// time); then a read loop fills the buffer, for good. The loop reads
+	// the session, or the connection while the socket is plain.
 	loopID        *goroutineID // the running read loop's goroutine (it runs readyRead handlers)
-	loopSrc       io.Reader    // what it reads (the session, or the plain connection)
-	stopReader    bool         // ask the plain read loop to hand over (STARTTLS)
-	loopWanted    bool         // sticky: Qt's buffered view was used
 	loopSubs      int          // application subscribers to loop-only events (internal observers do not count)
 	directReaders int
-
-	// The write path: flushing while a flusher drains wqueue (the writes
-	// made before encrypted, and coalesced bursts).
-	flushing bool
 
 	// ep is Qt's verification policy and the backend's hooks (its own
 	// lock), in the same allocation as the Socket.
@@ -128,9 +127,9 @@ const maxWriteQueue = 1 << 20
 // configuration.
 func NewSocket() *Socket {
 	s := &Socket{config: defaultSnapshot(), errKind: UnknownSocketError}
-	s.tlsSignals.owner = s
 	s.cond.L = &s.mu
 	s.ep.init(s)
+	s.tlsSignals.ep = &s.ep
 	return s
 }
 

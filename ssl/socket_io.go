@@ -56,12 +56,12 @@ func (s *Socket) readSpaceLocked() []byte {
 func (s *Socket) readLoop(src io.Reader, encrypted bool) {
 	var self goroutineID // looked up once, if this loop ever runs handlers
 	s.mu.Lock()
-	s.loopID, s.loopSrc = &self, src
+	s.loopID = &self
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		if s.loopID == &self {
-			s.loopID, s.loopSrc = nil, nil
+			s.loopID = nil
 		}
 		s.mu.Unlock()
 	}()

@@ -34,6 +34,3 @@ func (s *Socket) handshakeCompleted() bool {
 	defer s.mu.Unlock()
 	return s.handshaked
 }
-
-// policy is the socket's verification policy (tlsSignalOwner).
-func (s *Socket) policy() *endpoint { return &s.ep }

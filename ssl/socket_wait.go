@@ -3,6 +3,7 @@ package ssl
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 )
 
@@ -242,8 +243,12 @@ func (s *Socket) nestedReadyRead(timeout time.Duration) error {
 	s.mu.Lock()
 	s.ensureReaderLocked()
 	seq := s.readSeq
-	if s.loopID.is(me) && s.loopSrc != nil && s.raw != nil {
-		src, raw := s.loopSrc, s.raw
+	if s.loopID.is(me) && s.raw != nil && !s.stopReader {
+		var src io.Reader = s.raw // the loop's source: the connection while plain,
+		if s.mode != UnencryptedMode && s.sess != nil {
+			src = s.sess // else the session
+		}
+		raw := s.raw
 		buf := s.readSpaceLocked() // the loop's to call: this is the loop
 		gen := s.rgen
 		s.mu.Unlock()
