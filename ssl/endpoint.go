@@ -32,15 +32,15 @@ type endpoint struct {
 	pending        bool // errors reported, decision awaited (pause)
 	paused         bool // PauseOnSslErrors: waiting for Resume
 	continueInterr bool
-	aborted        bool    // the owner ended the connection: stop deciding
-	expired        bool    // a Server's handshake timeout passed: a pause ends with it
+	aborted        bool // the owner ended the connection: stop deciding
+	expired        bool // a Server's handshake timeout passed: a pause ends with it
 	// A deferred decision (see VerifyPeer): deferDecisions is set by the
 	// driver's owner before the handshake; stage passes between the core's
 	// VerifyPeer and the driver's runDecision, with the errors in
 	// sslErrors and the decision, once made, in failure (nil: go on).
 	deferDecisions bool
 	stage          decisionStage
-	stageVerify    bool // the errors are fatal unless ignored (doVerify)
+	stageVerify    bool    // the errors are fatal unless ignored (doVerify)
 	ignoreList     []Error // IgnoreSslErrorList: survives reconnection
 	sslErrors      []Error // the current handshake's errors
 	peerChain      []Certificate
