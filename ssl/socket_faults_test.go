@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -256,4 +257,62 @@ func rawClientConfig(p *testPKI) *tls.Config {
 	pool := x509.NewCertPool()
 	pool.AddCert(p.root.Cert)
 	return &tls.Config{RootCAs: pool, ServerName: "localhost"}
+}
+
+// TestPeerClosesDuringPausedDecision: the handshake is paused on its
+// certificate errors (PauseOnSslErrors) when the peer goes away. Resume
+// (errors ignored) then ends the connection with an error instead of
+// hanging, and Abort ends it too; nothing is left running.
+func TestPeerClosesDuringPausedDecision(t *testing.T) {
+	checkNoLeaks(t)
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		for _, end := range []string{"Resume", "Abort"} {
+			peerGone := make(chan struct{})
+			port := serveLoopback(t, func(c net.Conn) {
+				s := NewSocketFromConn(c)
+				s.SetSslConfiguration(p.serverConfig(p.server))
+				s.StartServerEncryption()
+				<-peerGone
+				s.Abort() // the server goes away while the client decides
+			})
+			s := NewSocket()
+			s.SetSslConfiguration(p.clientConfig())
+			s.SetPeerVerifyName("wrong.example")
+			s.SetPauseMode(PauseOnSslErrors)
+			paused := make(chan struct{})
+			s.OnSslErrors(func([]Error) { close(paused) })
+			s.ConnectToHostEncrypted("localhost", port)
+			select {
+			case <-paused:
+			case <-time.After(5 * time.Second):
+				t.Fatal("no sslErrors")
+			}
+			close(peerGone)
+			time.Sleep(50 * time.Millisecond)
+			if end == "Resume" {
+				s.IgnoreSslErrors()
+				s.Resume()
+			} else {
+				s.Abort()
+			}
+			if end == "Resume" && s.WaitForEncrypted(5*time.Second) {
+				// TLS 1.3: the client's side of the handshake completes
+				// with its Finished, whether the server still reads it or
+				// not. A socket that reads directly (nobody subscribed to
+				// the read loop's events) learns of the peer's end from
+				// its next Read, as a tls.Conn does.
+				s.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := s.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("Read from a peer that left: %v", err)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := s.WaitForDisconnectedContext(ctx)
+			cancel()
+			if err != nil || s.State() != UnconnectedState {
+				t.Fatalf("%s after the peer left: %v, state %v", end, err, s.State())
+			}
+		}
+	})
 }
