@@ -669,13 +669,6 @@ func (s *Socket) emit(ev event) {
 	}
 }
 
-// emitSync delivers ev on the socket's hub if anyone listens, and returns
-// once its handlers ran.
-func (s *Socket) emitSync(ev event) {
-	if h := s.hub(); h != nil {
-		h.emitSync(ev)
-	}
-}
 
 // subscribeLoopEvent notes a subscriber to an event only the read loop can
 // raise (data, end of stream, errors while idle): the socket switches from
