@@ -669,7 +669,6 @@ func (s *Socket) emit(ev event) {
 	}
 }
 
-
 // subscribeLoopEvent notes a subscriber to an event only the read loop can
 // raise (data, end of stream, errors while idle): the socket switches from
 // direct reads to the loop.
