@@ -207,7 +207,7 @@ func BenchmarkDispatch(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			s.wrote(1)
 		}
-		h.awaitDelivered()
+		h.awaitData(-1)
 		b.StopTimer()
 		if n.Load() != int64(b.N) {
 			b.Fatalf("%d bytes reported, want %d", n.Load(), b.N)

@@ -46,51 +46,6 @@ type endpoint struct {
 	peerChain      []Certificate
 	ocspResponses  []OcspResponse
 	failure        error
-
-	// Events the backend raises while its caller holds a lock (a write
-	// under the socket's write mutex, any call into a pumped engine) wait
-	// here until the lock is released: no event is emitted under a lock.
-	// Guarded by mu.
-	held     int
-	deferred []event
-}
-
-// hold marks the start of a backend call made under a lock: Alert and
-// NewSessionTicket events are kept until the matching release.
-func (e *endpoint) hold() {
-	e.mu.Lock()
-	e.held++
-	e.mu.Unlock()
-}
-
-// release ends a hold; the last one emits what was kept, in order. Call
-// it after the lock is released.
-func (e *endpoint) release() {
-	e.mu.Lock()
-	e.held--
-	var run []event
-	if e.held == 0 {
-		run, e.deferred = e.deferred, nil
-	}
-	e.mu.Unlock()
-	if len(run) > 0 {
-		hub := e.owner.hub() // made before anything could be deferred
-		for _, ev := range run {
-			hub.post(ev, nil)
-		}
-	}
-}
-
-// emitOrDefer posts ev on hub now, or after the current hold.
-func (e *endpoint) emitOrDefer(hub *eventHub, ev event) {
-	e.mu.Lock()
-	if e.held > 0 {
-		e.deferred = append(e.deferred, ev)
-		e.mu.Unlock()
-		return
-	}
-	e.mu.Unlock()
-	hub.post(ev, nil)
 }
 
 // endpointOwner is what the endpoint needs from its Socket or Engine.
@@ -516,14 +471,16 @@ func (e *endpoint) Alert(sent bool, level AlertLevel, typ AlertType, description
 	if !hub.ev.listens(ev.kind) {
 		return
 	}
-	e.emitOrDefer(hub, ev)
+	// Raised inside the backend's call (crypto/tls holds its locks, a
+	// pump its core's): handed to the socket's worker, never run here.
+	hub.postAsync(ev)
 }
 
 // NewSessionTicket hands the ticket to the owner and signals it.
 func (e *endpoint) NewSessionTicket(ticket []byte, lifetimeHint int) {
 	if e.owner.storeTicket(ticket, lifetimeHint) {
 		if hub := e.owner.hub(); hub != nil && !hub.ev.newSessionTicketReceived.empty() {
-			e.emitOrDefer(hub, event{kind: evNewSessionTicketReceived})
+			hub.postAsync(event{kind: evNewSessionTicketReceived}) // as Alert: never inside the backend's call
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // handlers is one event's subscriber list. It is copy-on-write behind one
@@ -114,6 +115,7 @@ type dispatcher struct {
 	runner  int64  // its goroutine id (0 while a worker is starting)
 	posted  uint64 // sequence number of the last queued event
 	done    uint64 // sequence number of the last delivered event
+	dataSeq uint64 // sequence number of the last data event handed to the worker (postAsync)
 
 	// The worker; guarded by mu.
 	wake       sync.Cond     // on mu: work was handed to the worker, or it should stop
@@ -168,6 +170,7 @@ func (h *eventHub) postAsync(ev event) {
 	d := &h.disp
 	d.mu.Lock()
 	d.enqueueLocked(ev)
+	d.dataSeq = d.posted
 	switch {
 	case d.running:
 		d.mu.Unlock()
@@ -238,11 +241,15 @@ func (h *eventHub) drainLocked(me int64) {
 	defer func() {
 		if !delivered {
 			// A handler panicked (d.mu is not held): the panic goes on to
-			// the application, and the dispatcher is left usable — the
-			// next emission delivers what is still queued.
+			// the application, and the dispatcher is left usable — what is
+			// still queued goes to the worker (an Engine's, to its next
+			// emission).
 			d.mu.Lock()
 			d.done++
 			d.running, d.runner = false, 0
+			if d.head < len(d.queue) && !h.inline {
+				h.handOffLocked()
+			}
 			d.cond.Broadcast()
 			d.mu.Unlock()
 		}
@@ -297,6 +304,7 @@ func (h *eventHub) work(exit chan struct{}) {
 	}
 	d.worker, d.workerID = false, 0
 	close(exit)
+	d.cond.Broadcast() // awaitWorker
 	d.mu.Unlock()
 }
 
@@ -312,34 +320,52 @@ func (h *eventHub) setWorkerStop(stop bool) {
 	d.mu.Lock()
 	d.workerStop = stop
 	d.wake.Signal()
+	d.cond.Broadcast() // an awaitWorker stops waiting for a worker kept for a new connection
 	d.mu.Unlock()
 }
 
-// awaitWorker waits until a worker told to stop has exited.
+// awaitWorker waits until a worker told to stop has exited — or was kept
+// for a new connection meanwhile (a reconnect racing the close).
 func (h *eventHub) awaitWorker() {
 	d := &h.disp
 	d.mu.Lock()
-	exit, stopping := d.workerExit, d.worker && d.workerStop
-	d.mu.Unlock()
-	if stopping {
-		<-exit
+	if d.cond.L == nil {
+		d.cond.L, d.wake.L = &d.mu, &d.mu
 	}
-}
-
-// awaitDelivered waits until the events queued so far were delivered
-// (not from a handler, which would wait for itself).
-func (h *eventHub) awaitDelivered() {
-	d := &h.disp
-	d.mu.Lock()
-	seq := d.posted
-	if d.running && d.runner != 0 && d.runner == goid() {
-		d.mu.Unlock()
-		return
-	}
-	for d.done < seq {
+	for d.worker && d.workerStop {
 		d.cond.Wait()
 	}
 	d.mu.Unlock()
+}
+
+// awaitData waits until the data events handed to the worker so far were
+// delivered, or the timeout (negative: none) passes; it reports whether
+// they were. Not from a handler, which would wait for itself.
+func (h *eventHub) awaitData(timeout time.Duration) bool {
+	d := &h.disp
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	seq := d.dataSeq
+	if d.done >= seq {
+		return true
+	}
+	if d.running && d.runner != 0 && d.runner == goid() {
+		return false
+	}
+	expired := timeout == 0
+	if timeout > 0 {
+		t := time.AfterFunc(timeout, func() {
+			d.mu.Lock()
+			expired = true
+			d.cond.Broadcast()
+			d.mu.Unlock()
+		})
+		defer t.Stop()
+	}
+	for d.done < seq && !expired {
+		d.cond.Wait()
+	}
+	return d.done >= seq
 }
 
 // afterQueued runs fn once the events queued so far were delivered: now,

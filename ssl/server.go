@@ -273,17 +273,17 @@ func (s *Server) handshake(conn net.Conn) {
 	sock.config = cfg // shared: no copy per connection
 	sock.mu.Unlock()
 	fwd := s.forward(sock)
-	defer fwd.stop()
+	defer fwd.finish()
 
 	if !s.track(sock, conn, timeout) {
-		fwd.stop()
+		fwd.finish()
 		sock.Abort()
 		release()
 		return
 	}
 	handshaken := func() { // before the hand-off: nothing of ours runs beside the application
 		s.untrack(sock)
-		fwd.stop() // its events are its own from now on
+		fwd.finish() // its events are its own from now on
 	}
 
 	// Qt peeks at the first byte: anything but a handshake record (0x16)
@@ -472,8 +472,19 @@ func (f *forwarder) started() {
 	}}, nil)
 }
 
-// stop ends forwarding (events already queued are dropped) and removes
-// the internal subscriptions.
+// finish ends forwarding once the events of the handshake phase queued so
+// far were delivered (a failure's errorOccurred may still wait behind an
+// alert the socket's worker delivers).
+func (f *forwarder) finish() {
+	if h := f.sock.hub(); h != nil {
+		h.afterQueued(f.stop)
+		return
+	}
+	f.stop()
+}
+
+// stop ends forwarding (events still queued are dropped) and removes the
+// internal subscriptions.
 func (f *forwarder) stop() {
 	if f.live.Swap(false) {
 		for _, r := range f.removes {

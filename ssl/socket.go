@@ -61,6 +61,9 @@ type Socket struct {
 	// encrypted, and coalesced bursts).
 	flushing bool
 	port     uint16
+	// gen counts connections (initLocked): the late steps of a teardown,
+	// or of a read that ended, apply only to the connection they belong to.
+	gen uint32
 
 	// The connection. raw is set from connected to the teardown.
 	hostName   string
@@ -166,6 +169,9 @@ func (s *Socket) SetSocketDescriptor(fd uintptr) error {
 		return errors.New("ssl: SetSocketDescriptor on a socket in use")
 	}
 	s.initLocked()
+	if h := s.hub(); h != nil {
+		h.keepWorker()
+	}
 	s.raw, s.connectReported = conn, true
 	_, changed := s.setPhaseLocked(phaseConnected)
 	s.mu.Unlock()
@@ -552,6 +558,7 @@ func (s *Socket) fail(kind SocketError, msg string, cause error) {
 // IgnoreSslErrors() called before connecting is forgotten, while
 // IgnoreSslErrorList is kept.
 func (s *Socket) initLocked() {
+	s.gen++
 	s.mode, s.autoStart, s.flushing, s.handshaked = UnencryptedMode, false, false, false
 	s.pendClose, s.disconnectAsked, s.connectReported = false, false, false
 	s.ep.reset()
@@ -594,7 +601,13 @@ func (s *Socket) connect(host string, port uint16, encrypted bool) {
 			return
 		}
 	}
-	s.waitGoroutinesLocked()
+	if !s.inHandlerLocked() {
+		// A previous connection's goroutines are gone first — unless this
+		// is a handler of one of them (reconnecting from disconnected, a
+		// Qt idiom): that goroutine ends as the handler returns, and what
+		// it still does applies to its own connection only (gen).
+		s.waitGoroutinesLocked()
+	}
 	s.initLocked()
 	if h := s.hub(); h != nil {
 		h.keepWorker() // a new connection: its data events keep one worker
@@ -688,9 +701,12 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 // connected continues a connection attempt once the transport is up.
 func (s *Socket) connected(conn net.Conn) {
 	s.mu.Lock()
-	moved, changed := s.setPhaseLocked(phaseConnected)
+	moved, changed := false, false
+	if s.phase == phaseConnecting { // not aborted meanwhile
+		moved, changed = s.setPhaseLocked(phaseConnected)
+	}
 	if !moved {
-		s.mu.Unlock() // aborted meanwhile
+		s.mu.Unlock()
 		conn.Close()
 		return
 	}
@@ -851,6 +867,11 @@ func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 		return err
 	}
 	s.mu.Lock()
+	if s.endedLocked() || s.raw != raw {
+		s.mu.Unlock()    // aborted while the stream was made (from a modeChanged handler, say):
+		_ = sess.Close() // no handshake follows; the abort was the application's own
+		return nil
+	}
 	s.sess = sess
 	s.mu.Unlock()
 	return nil
@@ -1118,6 +1139,7 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 		return
 	}
 	sess, raw, enc := s.sess, s.raw, s.encryptedLocked()
+	gen := s.gen
 	// From here the end of the stream is ours, not the peer's.
 	var toClosing bool
 	if how.closing && raw != nil && s.phase == phaseConnected {
@@ -1141,18 +1163,21 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	}
 	s.ep.abort()
 	s.mu.Lock()
-	s.setPhaseLocked(phaseEnding) // from Closing: the socket's goroutines stop
-	if s.cancel != nil {
-		s.cancel()
-	}
-	if raw != nil {
-		s.lastLocal, s.lastRemote = raw.LocalAddr(), raw.RemoteAddr()
-	}
-	everConn := s.raw != nil // not yet ended by a teardown nested in a handler
-	s.raw = nil
-	s.wqueue = s.wqueue[:0]
-	if s.readErr == nil {
-		s.readErr = io.EOF
+	everConn := false
+	if s.gen == gen { // not a new connection made from a handler of a nested teardown
+		s.setPhaseLocked(phaseEnding) // from Closing: the socket's goroutines stop
+		if s.cancel != nil {
+			s.cancel()
+		}
+		if raw != nil {
+			s.lastLocal, s.lastRemote = raw.LocalAddr(), raw.RemoteAddr()
+		}
+		everConn = s.raw != nil // not yet ended by a teardown nested in a handler
+		s.raw = nil
+		s.wqueue = s.wqueue[:0]
+		if s.readErr == nil {
+			s.readErr = io.EOF
+		}
 	}
 	// An alert or close_notify went out: close without a TCP reset
 	// destroying it (unread input makes the kernel send one). A direct
@@ -1176,7 +1201,10 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	// Waiters wake only after stateChanged and disconnected were delivered,
 	// as Qt's waitForDisconnected returns after the signal.
 	s.mu.Lock()
-	_, changed := s.setPhaseLocked(phaseClosed)
+	changed := false
+	if s.gen == gen {
+		_, changed = s.setPhaseLocked(phaseClosed)
+	}
 	s.mu.Unlock()
 	if changed {
 		s.emit(event{kind: evStateChanged, n: int64(UnconnectedState)})
@@ -1191,11 +1219,15 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	// Waiters wake once those events were delivered: at once, or — from a
 	// handler, where they queue — right after them.
 	if hub == nil {
-		s.endTearing() // nobody listens: nothing to wait for
+		s.endTearing(gen) // nobody listens: nothing to wait for
 		return
 	}
-	hub.afterQueued(s.endTearing)
-	hub.stopWorker() // once it has delivered them
+	hub.afterQueued(func() { s.endTearing(gen) })
+	s.mu.Lock()
+	if s.gen == gen {
+		hub.stopWorker() // once it has delivered them (dispatcher.mu nests inside s.mu)
+	}
+	s.mu.Unlock()
 	if !fromInside && !hub.disp.busyElsewhere() && !s.inHandler() {
 		hub.awaitWorker() // every goroutine of the socket has exited
 	}
@@ -1212,10 +1244,11 @@ func (s *Socket) awaitGoroutines() {
 	s.wg.Wait()
 }
 
-// endTearing wakes the waiters of a teardown whose events were delivered.
-func (s *Socket) endTearing() {
+// endTearing wakes the waiters of connection gen's teardown, whose events
+// were delivered.
+func (s *Socket) endTearing(gen uint32) {
 	s.mu.Lock()
-	if s.phase == phaseClosed {
+	if s.phase == phaseClosed && s.gen == gen {
 		s.setPhaseLocked(phaseDone)
 	}
 	s.cond.Broadcast()

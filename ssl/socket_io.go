@@ -225,10 +225,13 @@ func (s *Socket) readEnded(err error, encrypted bool) (watch bool) {
 		return true
 	}
 	// A bare TCP close or a failure: through Closing, as in Qt.
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
 	s.teardownWith(teardownHow{closing: true}, true)
 	s.mu.Lock()
-	if s.readErr == nil || s.readErr == io.EOF {
-		s.readErr = readErr
+	if s.gen == gen && (s.readErr == nil || s.readErr == io.EOF) {
+		s.readErr = readErr // (not a new connection's, made from a disconnected handler)
 	}
 	s.mu.Unlock()
 	return false
@@ -915,16 +918,9 @@ func (s *Socket) readyReadDelivered() {
 	s.mu.Unlock()
 }
 
-// lockWrite takes the write mutex. Events the backend raises while it is
-// held (alerts, tickets) are kept by the endpoint until unlockWrite has
-// released it: a handler may then call Write, Flush or Close.
-func (s *Socket) lockWrite() {
-	s.ep.hold()
-	s.writeMu.Lock()
-}
+// lockWrite takes the write mutex. The events the backend raises while it
+// is held (alerts, tickets) go to the socket's worker: none runs here.
+func (s *Socket) lockWrite() { s.writeMu.Lock() }
 
-// unlockWrite releases the write mutex, then emits the kept events.
-func (s *Socket) unlockWrite() {
-	s.writeMu.Unlock()
-	s.ep.release()
-}
+// unlockWrite releases the write mutex.
+func (s *Socket) unlockWrite() { s.writeMu.Unlock() }

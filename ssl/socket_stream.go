@@ -57,9 +57,8 @@ type pumpStream struct {
 	mu     sync.Mutex
 	core   EngineCore
 	closed atomic.Bool // Close was called: whoever holds mu closes core
-	// ep is the hooks' owner: it keeps the events raised while mu is held
-	// until mu is released, and runs the verification decision the core
-	// paused for (ErrWantRetryVerify) with no lock held.
+	// ep is the hooks' owner (the events the core raises under mu go to
+	// the socket's worker; decisions wait for the socket's driver).
 	ep *endpoint
 
 	// readMu serialises readers (Handshake, then Read: a Socket lets
@@ -100,11 +99,9 @@ func newPumpStream(core EngineCore, conn net.Conn, received []byte, ep *endpoint
 	return p
 }
 
-// call runs fn on the engine under mu and refreshes the snapshots; the
-// events the engine's hooks raise meanwhile are emitted after mu is released.
+// call runs fn on the engine under mu and refreshes the snapshots (no
+// handler runs meanwhile: see ep).
 func (p *pumpStream) call(fn func(EngineCore)) {
-	p.ep.hold()
-	defer p.ep.release() // runs after the Unlock below
 	p.mu.Lock()
 	fn(p.core)
 	p.inBuffered.Store(int64(p.core.BufferedInput()))

@@ -302,8 +302,10 @@ func (s *Socket) WaitForBytesWritten(timeout time.Duration) bool {
 	if queued && s.waitTimed(timeout, s.sentLocked) != nil {
 		return false
 	}
-	if h := s.hub(); h != nil {
-		h.awaitDelivered() // bytesWritten and encryptedBytesWritten were emitted, as Qt's wait does
+	if h := s.hub(); h != nil && !h.awaitData(timeout) {
+		// bytesWritten and encryptedBytesWritten not delivered in time (Qt's
+		// wait returns after emitting them): a handler of the socket is busy.
+		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
