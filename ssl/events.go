@@ -267,6 +267,9 @@ func (h *eventHub) drainLocked(me int64) {
 	d.queue, d.head = d.queue[:0], 0
 	d.running, d.runner = false, 0
 	d.cond.Broadcast()
+	if d.worker && me != d.workerID {
+		d.wake.Signal() // a worker that found the queue taken re-checks (it may be told to stop)
+	}
 	delivered = true
 }
 

@@ -63,7 +63,7 @@ func TestServerHandshakePhaseOnly(t *testing.T) {
 			t.Fatal("Accept failed")
 		}
 		s.mu.Lock()
-		loop := s.readerUp
+		loop := s.path != readDirect
 		s.mu.Unlock()
 		if loop {
 			t.Error("the server's internal forwarding switched the accepted socket to its read loop")

@@ -54,9 +54,8 @@ type Socket struct {
 	disconnectAsked bool // DisconnectFromHost ended the connection, no WaitForDisconnected reported it (Qt's would find it Closing)
 	connectReported bool // connected (and modeChanged before it) were delivered: WaitForConnected may return
 	// The read path (below):
-	readerUp   bool // a read loop is running
-	stopReader bool // ask the plain read loop to hand over (STARTTLS)
-	loopWanted bool // sticky: Qt's buffered view was used
+	path       readPath // who reads the connection (socket_state.go)
+	loopWanted bool     // sticky: Qt's buffered view was used
 	// The write path: a flusher drains wqueue (the writes made before
 	// encrypted, and coalesced bursts).
 	flushing bool
@@ -998,14 +997,14 @@ func (s *Socket) handshake(timed bool) (Stream, bool) {
 		return nil, false
 	}
 	s.mu.Lock()
-	if !s.loopWantedLocked() || s.endedLocked() || s.readerUp || s.directReaders > 0 {
-		if !s.readerUp && !s.readDL.IsZero() && s.raw != nil {
+	if !s.loopWantedLocked() || s.endedLocked() || s.path != readDirect || s.directReaders > 0 {
+		if s.path == readDirect && !s.readDL.IsZero() && s.raw != nil {
 			_ = s.raw.SetReadDeadline(s.readDL) // direct reads honour a deadline set earlier
 		}
 		s.mu.Unlock()
 		return nil, false // Read reads the session itself until someone needs Qt's view
 	}
-	s.readerUp = true
+	s.path = readLoop
 	if s.raw != nil {
 		_ = s.raw.SetReadDeadline(time.Time{}) // the loop never times out; Read's deadline is ours
 	}

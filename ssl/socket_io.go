@@ -67,11 +67,11 @@ func (s *Socket) readLoop(src io.Reader, encrypted bool) {
 	}()
 	for {
 		s.mu.Lock()
-		for s.rend-s.rpos >= s.readLimitLocked() && !s.endedLocked() && !s.stopReader {
+		for s.rend-s.rpos >= s.readLimitLocked() && !s.endedLocked() && s.path != readHandOver {
 			s.cond.Wait() // back-pressure: TCP flow control slows the peer
 		}
-		if s.endedLocked() || s.stopReader {
-			s.readerUp = false
+		if s.endedLocked() || s.path == readHandOver {
+			s.path = readDirect
 			s.cond.Broadcast()
 			s.mu.Unlock()
 			return
@@ -91,9 +91,9 @@ func (s *Socket) readLoop(src io.Reader, encrypted bool) {
 			s.rend += n
 			s.readSeq++
 		}
-		stop := s.stopReader || s.endedLocked()
+		stop := s.path == readHandOver || s.endedLocked()
 		if err != nil && stop {
-			s.readerUp = false
+			s.path = readDirect
 		}
 		s.cond.Broadcast()
 		s.mu.Unlock()
@@ -128,11 +128,12 @@ func (s *Socket) watchTransport() {
 	s.mu.Lock()
 	raw := s.raw
 	if raw == nil || s.closingLocked() {
-		s.readerUp = false
+		s.path = readDirect
 		s.cond.Broadcast()
 		s.mu.Unlock()
 		return
 	}
+	s.path = readWatch
 	_ = raw.SetReadDeadline(time.Time{})
 	s.mu.Unlock()
 	var scratch [512]byte
@@ -147,7 +148,7 @@ func (s *Socket) watchTransport() {
 			s.mu.Unlock()
 			continue
 		}
-		s.readerUp = false
+		s.path = readDirect
 		s.cond.Broadcast()
 		if s.closingLocked() {
 			s.mu.Unlock()
@@ -164,10 +165,10 @@ func (s *Socket) watchTransport() {
 // startWatchLocked starts watchTransport on a goroutine of its own (a
 // socket that reads directly found the peer's close_notify).
 func (s *Socket) startWatchLocked() {
-	if s.readerUp || s.raw == nil || s.closingLocked() {
+	if s.path != readDirect || s.raw == nil || s.closingLocked() {
 		return
 	}
-	s.readerUp = true
+	s.path = readWatch
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -201,7 +202,7 @@ func (s *Socket) readEnded(err error, encrypted bool) (watch bool) {
 	}
 	s.mu.Lock()
 	if s.closingLocked() {
-		s.readerUp = false
+		s.path = readDirect
 		if s.readErr == nil {
 			s.readErr = readErr
 		}
@@ -212,7 +213,7 @@ func (s *Socket) readEnded(err error, encrypted bool) (watch bool) {
 	s.readErr = readErr
 	s.setErrorLocked(kind, msg, err)
 	if !tlsClosed {
-		s.readerUp = false
+		s.path = readDirect
 	}
 	s.cond.Broadcast()
 	s.mu.Unlock()
@@ -240,10 +241,10 @@ func (s *Socket) readEnded(err error, encrypted bool) (watch bool) {
 // startPlainReaderLocked runs a read loop over the plain connection (for
 // readyRead and buffered reads before any encryption).
 func (s *Socket) startPlainReaderLocked() {
-	if s.readerUp || s.raw == nil || s.mode != UnencryptedMode || s.autoStart {
+	if s.path != readDirect || s.raw == nil || s.mode != UnencryptedMode || s.autoStart {
 		return
 	}
-	s.readerUp, s.stopReader = true, false
+	s.path = readLoop
 	raw := s.raw
 	s.wg.Add(1)
 	go func() {
@@ -255,10 +256,10 @@ func (s *Socket) startPlainReaderLocked() {
 // stopPlainReaderLocked stops the plain read loop so that TLS can take over
 // the connection; whatever it read stays in the buffer.
 func (s *Socket) stopPlainReaderLocked() {
-	if !s.readerUp {
+	if s.path != readLoop {
 		return
 	}
-	s.stopReader = true
+	s.path = readHandOver
 	if s.loopID != nil && s.loopID.is(goid()) {
 		// Called from a handler the plain loop itself runs (STARTTLS from
 		// readyRead): it is not reading, and stops as the handler returns;
@@ -268,23 +269,21 @@ func (s *Socket) stopPlainReaderLocked() {
 	raw := s.raw
 	_ = raw.SetReadDeadline(time.Unix(1, 0))
 	s.cond.Broadcast()
-	for s.readerUp {
+	for s.path != readDirect {
 		s.cond.Wait()
 	}
-	s.stopReader = false
 	_ = raw.SetReadDeadline(time.Time{}) // the handshake must not inherit a read deadline
 }
 
 // awaitPlainReaderLocked waits until a plain read loop asked to stop from
 // its own handler has stopped, then clears the deadline and the request.
 func (s *Socket) awaitPlainReaderLocked() {
-	if !s.stopReader {
+	if s.path != readHandOver {
 		return
 	}
-	for s.readerUp && !s.endedLocked() {
+	for s.path != readDirect && !s.endedLocked() {
 		s.cond.Wait()
 	}
-	s.stopReader = false
 	if s.raw != nil {
 		_ = s.raw.SetReadDeadline(time.Time{})
 	}
@@ -310,10 +309,10 @@ func (s *Socket) loopWantedLocked() bool { return s.loopWanted || s.loopSubs > 0
 // encrypted, it is not running, and no direct Read is in flight (the last
 // one to finish starts it then).
 func (s *Socket) startEncryptedLoopLocked() {
-	if !s.encryptedLocked() || s.readerUp || s.directReaders > 0 || s.endedLocked() || s.readErr != nil || s.sess == nil {
+	if !s.encryptedLocked() || s.path != readDirect || s.directReaders > 0 || s.endedLocked() || s.readErr != nil || s.sess == nil {
 		return
 	}
-	s.readerUp = true
+	s.path = readLoop
 	sess, raw := s.sess, s.raw
 	if raw != nil {
 		_ = raw.SetReadDeadline(time.Time{}) // the loop never times out; Read's deadline is ours
@@ -429,7 +428,7 @@ func (s *Socket) Read(p []byte) (int, error) {
 		if s.readErr != nil {
 			return 0, s.readErr
 		}
-		if s.state == UnconnectedState && !s.readerUp {
+		if s.state == UnconnectedState && s.path == readDirect {
 			return 0, net.ErrClosed
 		}
 		if s.inHandlerLocked() {
@@ -437,7 +436,7 @@ func (s *Socket) Read(p []byte) (int, error) {
 			// buffer until the handler returns.
 			return 0, ErrWouldDeadlock
 		}
-		if s.encryptedLocked() && !s.readerUp && !s.loopWantedLocked() && s.sess != nil {
+		if s.encryptedLocked() && s.path == readDirect && !s.loopWantedLocked() && s.sess != nil {
 			if !s.readDL.IsZero() && !time.Now().Before(s.readDL) {
 				return 0, os.ErrDeadlineExceeded
 			}
@@ -676,7 +675,7 @@ func (s *Socket) SetReadDeadline(t time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.readDL = t
-	if s.encryptedLocked() && !s.readerUp && s.raw != nil {
+	if s.encryptedLocked() && s.path == readDirect && s.raw != nil {
 		_ = s.raw.SetReadDeadline(t) // direct reads: the connection carries the deadline
 	}
 	s.cond.Broadcast()
@@ -794,7 +793,7 @@ func (s *Socket) SkipData(n int64) int64 {
 	if s.rend == s.rpos && s.state == UnconnectedState && s.raw == nil {
 		return -1 // Qt: "device not open"
 	}
-	if s.rend == s.rpos && n > 0 && s.encryptedLocked() && !s.readerUp && !s.loopWantedLocked() && s.sess != nil && s.directReaders == 0 {
+	if s.rend == s.rpos && n > 0 && s.encryptedLocked() && s.path == readDirect && !s.loopWantedLocked() && s.sess != nil && s.directReaders == 0 {
 		return s.skipDirectLocked(n)
 	}
 	avail := int64(s.rend - s.rpos)

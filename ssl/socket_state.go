@@ -112,3 +112,23 @@ func (s *Socket) endedLocked() bool { return s.phase >= phaseEnding }
 // closingLocked reports that the teardown started here: the end of the
 // incoming stream is then no error of the peer's.
 func (s *Socket) closingLocked() bool { return s.phase >= phaseClosing }
+
+// readPath is who reads the connection: the socket's second, smaller
+// machine, changed under s.mu by the read path's own functions
+// (socket_io.go). Wanting Qt's buffered view (loopWanted, loopSubs) is
+// what moves it from readDirect to readLoop on an encrypted socket.
+type readPath uint8
+
+const (
+	// readDirect: no goroutine reads; an encrypted socket's Read reads
+	// the session on the caller's goroutine (directReaders at a time).
+	readDirect readPath = iota
+	// readLoop: a read loop fills the buffer and runs readyRead handlers.
+	readLoop
+	// readHandOver: the plain read loop was asked to stop (STARTTLS); it
+	// goes back to readDirect when it has.
+	readHandOver
+	// readWatch: the peer's close_notify ended the TLS stream while TCP
+	// stays open; a goroutine only waits for the TCP close.
+	readWatch
+)

@@ -243,7 +243,7 @@ func (s *Socket) nestedReadyRead(timeout time.Duration) error {
 	s.mu.Lock()
 	s.ensureReaderLocked()
 	seq := s.readSeq
-	if s.loopID.is(me) && s.raw != nil && !s.stopReader {
+	if s.loopID.is(me) && s.raw != nil && s.path == readLoop {
 		var src io.Reader = s.raw // the loop's source: the connection while plain,
 		if s.mode != UnencryptedMode && s.sess != nil {
 			src = s.sess // else the session
