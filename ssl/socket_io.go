@@ -210,6 +210,10 @@ func (s *Socket) readEnded(err error, encrypted bool) (watch bool) {
 		s.mu.Unlock()
 		return false
 	}
+	if tlsClosed && s.readErr == io.EOF {
+		s.mu.Unlock() // another reader met the close_notify first and reported it
+		return false
+	}
 	s.readErr = readErr
 	s.setErrorLocked(kind, msg, err)
 	if !tlsClosed {
