@@ -12,7 +12,7 @@ import (
 // a BIO pair, for event loops, custom transports (WebSockets, serial links,
 // in-process pipes) and tests that wire two endpoints in memory. The
 // caller moves the bytes: Feed what arrives from the peer, send what
-// TakeOutput (or WriteTo) hands out, and call Handshake, Read and Write,
+// TakeOutput (or WriteOutputTo) hands out, and call Handshake, Read and Write,
 // which never block on I/O. Instead they report, via errors.Is:
 //
 //	SSL_connect / SSL_read / SSL_write      Engine
@@ -204,8 +204,11 @@ func (e *Engine) TakeOutput(p []byte) int {
 	return e.core.TakeOutput(p)
 }
 
-// WriteTo sends all pending ciphertext to w (io.WriterTo).
-func (e *Engine) WriteTo(w io.Writer) (int64, error) {
+// WriteOutputTo sends all pending ciphertext to w (the network) and
+// returns how much it wrote. It is deliberately not io.WriterTo's WriteTo:
+// Read gives plaintext, and io.Copy(dst, engine) must not pick up the
+// ciphertext side by accident.
+func (e *Engine) WriteOutputTo(w io.Writer) (int64, error) {
 	var buf [16 << 10]byte
 	var total int64
 	for {

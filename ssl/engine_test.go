@@ -415,7 +415,7 @@ func TestEngineOverTCP(t *testing.T) {
 			conn.SetDeadline(time.Now().Add(10 * time.Second))
 			buf := make([]byte, 16<<10)
 			step := func(err error) error {
-				if _, werr := e.WriteTo(conn); werr != nil {
+				if _, werr := e.WriteOutputTo(conn); werr != nil {
 					return werr
 				}
 				if !errors.Is(err, ErrWantRead) {
@@ -470,7 +470,7 @@ func TestEngineOverTCP(t *testing.T) {
 				for !bytes.Contains(line, []byte("\n")) {
 					n, err := e.Read(buf)
 					line = append(line, buf[:n]...)
-					e.WriteTo(conn)
+					e.WriteOutputTo(conn)
 					if errors.Is(err, ErrWantRead) {
 						k, rerr := conn.Read(buf)
 						e.Feed(buf[:k])
@@ -485,7 +485,7 @@ func TestEngineOverTCP(t *testing.T) {
 				}
 				e.Write(bytes.ToUpper(line))
 				e.Shutdown()
-				e.WriteTo(conn)
+				e.WriteOutputTo(conn)
 				done <- nil
 			}()
 			out := sClient(t, dir, uint16(l.Addr().(*net.TCPAddr).Port), "ping\n", "-CAfile", "root.pem", "-verify_return_error", "-ign_eof")
@@ -542,5 +542,16 @@ func itoa(n int) string {
 		if n == 0 {
 			return string(b[i:])
 		}
+	}
+}
+
+// TestEngineIsNoWriterTo: Read gives plaintext, so the ciphertext side
+// must not be io.WriterTo's WriteTo — io.Copy(dst, engine) would copy
+// ciphertext (issue 18).
+func TestEngineIsNoWriterTo(t *testing.T) {
+	p := newTestPKI(t)
+	c, _ := enginePair(t, p, "go", p.clientConfig())
+	if _, ok := any(c).(io.WriterTo); ok {
+		t.Fatal("*Engine implements io.WriterTo: io.Copy would take its ciphertext")
 	}
 }

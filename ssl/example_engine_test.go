@@ -102,7 +102,7 @@ func ExampleEngine_customTransport() {
 	// input is there without blocking for long.
 	in := make([]byte, 16<<10)
 	poll := func() error {
-		if _, err := e.WriteTo(conn); err != nil {
+		if _, err := e.WriteOutputTo(conn); err != nil {
 			return err
 		}
 		conn.SetReadDeadline(time.Now().Add(10 * time.Millisecond))

@@ -387,14 +387,14 @@ func TestNoCloseNotifyAfterFatalAlert(t *testing.T) {
 			buf := make([]byte, 16<<10)
 			cli.SetDeadline(time.Now().Add(5 * time.Second))
 			for err := e.Handshake(); err != nil; err = e.Handshake() {
-				e.WriteTo(cli)
+				e.WriteOutputTo(cli)
 				n, rerr := cli.Read(buf)
 				if rerr != nil {
 					t.Fatal(rerr)
 				}
 				e.Feed(buf[:n])
 			}
-			e.WriteTo(cli)
+			e.WriteOutputTo(cli)
 			if !ss.WaitForEncrypted(5 * time.Second) {
 				t.Fatal(ss.ErrorString())
 			}
