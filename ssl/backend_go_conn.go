@@ -48,7 +48,7 @@ func (goBackend) NewStream(transport net.Conn, p SessionParams) (Stream, error) 
 	sh.hooks = p.Hooks
 	var tc *tls.Config
 	var err error
-	verifyAfter := p.Server && p.Config.prep != nil && p.VerificationCanWait && !p.DeferDecisions
+	verifyAfter := p.Server && p.Config.prep != nil && p.VerificationCanWait
 	if p.DeferDecisions {
 		ph := &pausedHandshake{done: make(chan error, 1), paused: make(chan struct{}),
 			resume: make(chan struct{}), abort: make(chan struct{})}

@@ -106,24 +106,21 @@ func (e *endpoint) setDeferDecisions(on bool) {
 	e.mu.Unlock()
 }
 
-// verificationCanWait reports whether this handshake's verification may
-// run after the TLS handshake instead of inside it: a server whose policy
-// never refuses (QueryPeer, VerifyNone: Qt's "errors never abort"), that
-// does not interrupt on errors, and whose verification events nobody
-// listens to — so that nothing observable depends on when it runs. The go
-// backend then shares one crypto/tls configuration among a Server's
-// connections.
-func (e *endpoint) verificationCanWait() bool {
+// verificationNeverRefuses reports whether this handshake's verification
+// cannot refuse: a server whose policy never does (QueryPeer, VerifyNone:
+// Qt's "errors never abort") and that does not interrupt on errors. With
+// nobody listening to its events too, nothing observable depends on when
+// it runs (SessionParams.VerificationCanWait): the go backend then
+// verifies after the handshake and shares one crypto/tls configuration
+// among a Server's connections.
+func (e *endpoint) verificationNeverRefuses() bool {
 	e.mu.Lock()
 	cfg, server := e.cfg, e.server
 	e.mu.Unlock()
 	if !server || cfg == nil || cfg.HandshakeMustInterruptOnError() {
 		return false
 	}
-	if mode := cfg.PeerVerifyMode(); mode == VerifyPeer {
-		return false
-	}
-	return !e.hasDecisionSubscribers()
+	return cfg.PeerVerifyMode() != VerifyPeer
 }
 
 // hasDecisionSubscribers reports whether anyone listens to an event that

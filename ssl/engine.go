@@ -81,6 +81,7 @@ func (e *Engine) hub() *eventHub { return &e.hubStore }
 
 func newEngine(config Configuration, mode SslMode, name string) (*Engine, error) {
 	e := &Engine{config: config.Clone(), mode: mode}
+	e.hubStore.init()
 	e.hubStore.inline = true // handlers run inside the call that raised them
 	e.ep = newEndpoint(e)
 	e.tlsSignals.ep = e.ep
@@ -234,28 +235,36 @@ func (e *Engine) EncryptedBytesAvailable() int64 { return e.inBuffered.Load() }
 // ErrWantRead / ErrWantWrite / ErrWantRetryVerify when it needs the
 // caller, or the error that ended it (returned again by every later call).
 func (e *Engine) Handshake() error {
-	for {
-		if err := e.enter(); err != nil {
-			return err
-		}
-		done, err := e.handshakeLocked()
-		e.leave()
-		if done {
-			e.hubStore.emit(event{kind: evEncrypted})
-		}
-		if e.decided(err) {
-			continue
-		}
+	done, err := e.enterHandshaken()
+	if err != nil {
 		return err
 	}
+	e.leave()
+	if done {
+		e.hubStore.emit(event{kind: evEncrypted})
+	}
+	return nil
 }
 
-// decided runs a verification decision the core paused for, with callMu
-// released (its events' handlers may call the engine), and reports
-// whether the core should be stepped again at once (false while paused
-// until Resume, or when err is no pause).
-func (e *Engine) decided(err error) bool {
-	return errors.Is(err, ErrWantRetryVerify) && e.ep.runDecision()
+// enterHandshaken takes callMu and advances the handshake as far as it
+// goes; a verification decision the core pauses for runs with callMu
+// released (its handlers may call the engine), then the core is stepped
+// again — unless paused until Resume. It returns with callMu held when err
+// is nil (done: the handshake completed just now, encrypted is due), and
+// without it otherwise.
+func (e *Engine) enterHandshaken() (done bool, err error) {
+	for {
+		if err := e.enter(); err != nil {
+			return false, err
+		}
+		if done, err = e.handshakeLocked(); err == nil {
+			return done, nil
+		}
+		e.leave()
+		if !errors.Is(err, ErrWantRetryVerify) || !e.ep.runDecision() {
+			return false, err
+		}
+	}
 }
 
 // handshakeLocked runs the core's handshake with callMu held; done is true
@@ -317,19 +326,9 @@ func (e *Engine) Write(p []byte) (int, error) { return e.transfer(p, true) }
 // transfer is Read or Write: the handshake first if it is not done, then
 // the core's call, then encrypted if the handshake just completed.
 func (e *Engine) transfer(p []byte, write bool) (int, error) {
-	if err := e.enter(); err != nil {
+	done, err := e.enterHandshaken()
+	if err != nil {
 		return 0, err
-	}
-	done, err := e.handshakeLocked()
-	for err != nil {
-		e.leave()
-		if !e.decided(err) {
-			return 0, err
-		}
-		if err := e.enter(); err != nil {
-			return 0, err
-		}
-		done, err = e.handshakeLocked()
 	}
 	var n int
 	if write {

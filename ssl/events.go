@@ -86,10 +86,11 @@ var ErrWouldDeadlock = errors.New("ssl: blocking call from an event handler")
 //   - the socket's read loop runs readyRead (and whatever is queued with
 //     it) itself: it knows its goroutine id, looked up once for its life;
 //   - the data events Qt emits from its event loop after a write
-//     (bytesWritten, encryptedBytesWritten) are handed to the socket's
-//     worker, a goroutine started with the first of them and ended with
-//     the connection (Close waits for it), which knows its id from its
-//     start — a writer never runs handlers;
+//     (bytesWritten, encryptedBytesWritten) and the events a backend raises
+//     inside its own call (alerts, tickets) are handed to the socket's
+//     worker (postAsync), a goroutine started with the first of them and
+//     ended with the connection (Close waits for it), which knows its id
+//     from its start — neither a writer nor a TLS engine runs handlers;
 //   - the lifecycle events Qt emits inside the call that causes them
 //     (stateChanged, errorOccurred, modeChanged, encrypted, disconnected,
 //     the handshake's decisions …) run on the goroutine that raised them,
@@ -118,11 +119,16 @@ type dispatcher struct {
 	dataSeq uint64 // sequence number of the last data event handed to the worker (postAsync)
 
 	// The worker; guarded by mu.
-	wake       sync.Cond     // on mu: work was handed to the worker, or it should stop
-	worker     bool          // alive
-	workerID   int64         // its goroutine id, once started
-	workerStop bool          // the owner is not connected: exit whenever the queue is empty
-	workerExit chan struct{} // closed as it exits
+	wake       sync.Cond // on mu: work was handed to the worker, or it should stop
+	worker     bool      // alive
+	workerID   int64     // its goroutine id, once started
+	workerStop bool      // the owner is not connected: exit whenever the queue is empty
+}
+
+// init ties the conditions to the mutex; an owner calls it as it makes its hub.
+func (h *eventHub) init() *eventHub {
+	h.disp.cond.L, h.disp.wake.L = &h.disp.mu, &h.disp.mu
+	return h
 }
 
 // goroutineID is a goroutine's id, looked up on first use (a goroutine the
@@ -217,9 +223,6 @@ func (h *eventHub) send(ev event) {
 
 // enqueueLocked appends ev to the queue.
 func (d *dispatcher) enqueueLocked(ev event) {
-	if d.cond.L == nil {
-		d.cond.L, d.wake.L = &d.mu, &d.mu
-	}
 	d.queue = append(d.queue, ev)
 	d.posted++
 }
@@ -284,13 +287,12 @@ func (h *eventHub) handOffLocked() {
 		return
 	}
 	d.worker, d.workerID = true, 0
-	d.workerExit = make(chan struct{})
-	go h.work(d.workerExit)
+	go h.work()
 }
 
 // work is the worker's goroutine: it drains what is handed to it until
 // told to stop (stopWorker) with nothing queued.
-func (h *eventHub) work(exit chan struct{}) {
+func (h *eventHub) work() {
 	me := goid() // once for the worker's life
 	d := &h.disp
 	d.mu.Lock()
@@ -306,7 +308,6 @@ func (h *eventHub) work(exit chan struct{}) {
 		d.wake.Wait()
 	}
 	d.worker, d.workerID = false, 0
-	close(exit)
 	d.cond.Broadcast() // awaitWorker
 	d.mu.Unlock()
 }
@@ -332,9 +333,6 @@ func (h *eventHub) setWorkerStop(stop bool) {
 func (h *eventHub) awaitWorker() {
 	d := &h.disp
 	d.mu.Lock()
-	if d.cond.L == nil {
-		d.cond.L, d.wake.L = &d.mu, &d.mu
-	}
 	for d.worker && d.workerStop {
 		d.cond.Wait()
 	}
@@ -385,14 +383,13 @@ func (h *eventHub) afterQueued(fn func()) {
 	h.post(event{kind: evCall, fn: fn}, nil)
 }
 
-// busyElsewhere reports whether a handler of this owner is running on
-// another goroutine than the caller's (perhaps blocked for good: a
-// teardown does not wait for it).
-func (d *dispatcher) busyElsewhere() bool {
+// busy reports whether a handler of this owner is running (or about to,
+// on the worker) — on the caller's goroutine or another, perhaps blocked
+// for good: a teardown waits for neither.
+func (d *dispatcher) busy() bool {
 	d.mu.Lock()
-	running, runner := d.running, d.runner
-	d.mu.Unlock()
-	return running && (runner == 0 || runner != goid())
+	defer d.mu.Unlock()
+	return d.running
 }
 
 // inHandler reports whether the calling goroutine is running one of this
@@ -604,7 +601,7 @@ func (s *Socket) hubFor() *eventHub {
 	if h := s.hubp.Load(); h != nil {
 		return h
 	}
-	s.hubp.CompareAndSwap(nil, &eventHub{readyDone: s.readyReadDelivered})
+	s.hubp.CompareAndSwap(nil, (&eventHub{readyDone: s.readyReadDelivered}).init())
 	return s.hubp.Load()
 }
 
@@ -614,9 +611,8 @@ func (s *Socket) inHandler() bool {
 	return h != nil && h.disp.inHandler()
 }
 
-// inHandlerLocked is inHandler for a caller holding s.mu, about to block
-// (the dispatcher's lock is never held while s.mu is taken).
-func (s *Socket) inHandlerLocked() bool { return s.inHandler() }
+// (inHandler may be called with s.mu held: dispatcher.mu nests inside it,
+// and is never held while s.mu is taken.)
 
 // events holds a socket's subscribers, one list per Qt signal.
 type events struct {

@@ -600,7 +600,7 @@ func (s *Socket) connect(host string, port uint16, encrypted bool) {
 			return
 		}
 	}
-	if !s.inHandlerLocked() {
+	if !s.inHandler() {
 		// A previous connection's goroutines are gone first — unless this
 		// is a handler of one of them (reconnecting from disconnected, a
 		// Qt idiom): that goroutine ends as the handler returns, and what
@@ -847,11 +847,11 @@ func (s *Socket) startEncryptionWith(server bool, received []byte) error {
 	}
 	s.ep.begin(cfg, server, s.verifyNameLocked(), s.pauseMode, true)
 	params.WantsPreSharedKey = s.ep.WantsPreSharedKey()
-	params.VerificationCanWait = server && s.ep.verificationCanWait()
 	// Handlers of the decision events run outside every lock of the
 	// engine: the handshake pauses for them (a stream only when someone
 	// listens, for crypto/tls's handshake then needs a goroutine of its own).
 	params.DeferDecisions = s.ep.hasDecisionSubscribers()
+	params.VerificationCanWait = server && !params.DeferDecisions && s.ep.verificationNeverRefuses()
 	raw := s.raw
 	s.mu.Unlock()
 	s.emit(event{kind: evModeChanged, n: int64(mode)})
@@ -1076,10 +1076,11 @@ func (s *Socket) Abort() {
 	s.mu.Lock()
 	s.discardReadBufferLocked()
 	s.wqueue = s.wqueue[:0]
+	gen := s.gen
 	s.mu.Unlock()
 	s.teardown(false, false)
 	s.mu.Lock()
-	if s.readErr == nil || s.readErr == io.EOF {
+	if s.gen == gen && (s.readErr == nil || s.readErr == io.EOF) { // (not a reconnection's)
 		s.readErr = net.ErrClosed
 	}
 	s.mu.Unlock()
@@ -1096,11 +1097,14 @@ func (s *Socket) Close() error {
 		s.mu.Unlock()
 		return net.ErrClosed
 	}
+	gen := s.gen
 	s.mu.Unlock()
 	s.teardown(true, false)
 	s.mu.Lock()
-	s.discardReadBufferLocked()
-	s.readErr = net.ErrClosed
+	if s.gen == gen { // a reconnection made meanwhile keeps its buffer and errors
+		s.discardReadBufferLocked()
+		s.readErr = net.ErrClosed
+	}
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	return nil
@@ -1227,7 +1231,7 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 		hub.stopWorker() // once it has delivered them (dispatcher.mu nests inside s.mu)
 	}
 	s.mu.Unlock()
-	if !fromInside && !hub.disp.busyElsewhere() && !s.inHandler() {
+	if !fromInside && !hub.disp.busy() {
 		hub.awaitWorker() // every goroutine of the socket has exited
 	}
 }
@@ -1237,7 +1241,7 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 // may come, or which may be blocked for good on something else): they
 // then exit as soon as it returns, for the connection has ended.
 func (s *Socket) awaitGoroutines() {
-	if h := s.hub(); h != nil && (h.disp.busyElsewhere() || h.disp.inHandler()) {
+	if h := s.hub(); h != nil && h.disp.busy() {
 		return
 	}
 	s.wg.Wait()

@@ -51,6 +51,20 @@ func (s *Socket) readSpaceLocked() []byte {
 	return s.rbuf[s.rend:cap(s.rbuf)]
 }
 
+// commitReadLocked adds the n bytes a read put at the buffer's free space
+// (readSpaceLocked, generation gen) to the buffered data; 0 when the
+// buffer was discarded meanwhile (Abort, Close). The read loop's, and a
+// nested wait's on the loop's goroutine.
+func (s *Socket) commitReadLocked(n int, gen uint64) int {
+	if n <= 0 || gen != s.rgen {
+		return 0
+	}
+	s.rbuf = s.rbuf[:cap(s.rbuf)]
+	s.rend += n
+	s.readSeq++
+	return n
+}
+
 // readLoop moves data from src (the TLS session, or the plain connection)
 // into the read buffer until the stream ends, emitting readyRead.
 func (s *Socket) readLoop(src io.Reader, encrypted bool) {
@@ -83,14 +97,7 @@ func (s *Socket) readLoop(src io.Reader, encrypted bool) {
 		n, err := src.Read(buf)
 
 		s.mu.Lock()
-		if n > 0 && gen != s.rgen {
-			n = 0 // the buffer was discarded meanwhile (Abort, Close)
-		}
-		if n > 0 {
-			s.rbuf = s.rbuf[:cap(s.rbuf)]
-			s.rend += n
-			s.readSeq++
-		}
+		n = s.commitReadLocked(n, gen)
 		stop := s.path == readHandOver || s.endedLocked()
 		if err != nil && stop {
 			s.path = readDirect
@@ -435,7 +442,7 @@ func (s *Socket) Read(p []byte) (int, error) {
 		if s.state == UnconnectedState && s.path == readDirect {
 			return 0, net.ErrClosed
 		}
-		if s.inHandlerLocked() {
+		if s.inHandler() {
 			// Qt's read() never blocks, and here nothing could fill the
 			// buffer until the handler returns.
 			return 0, ErrWouldDeadlock
@@ -527,7 +534,7 @@ func (s *Socket) Write(p []byte) (int, error) {
 			s.mu.Unlock()
 			return len(p), nil
 		}
-		if s.inHandlerLocked() {
+		if s.inHandler() {
 			// The queue drains only after the handler returns: a handler
 			// is never made to wait for it (Qt's write() never blocks).
 			s.wqueue = append(s.wqueue, p...)

@@ -328,7 +328,7 @@ func TestCloseRacesReconnect(t *testing.T) {
 		}()
 		select {
 		case <-closed:
-		case <-time.After(3 * time.Second):
+		case <-time.After(10 * time.Second): // a hang, not a slow machine
 			buf := make([]byte, 1<<20)
 			buf = buf[:runtime.Stack(buf, true)]
 			t.Fatalf("iteration %d: Close hung (racing a reconnect)\n%s", i, buf)

@@ -259,10 +259,7 @@ func (s *Socket) nestedReadyRead(timeout time.Duration) error {
 		_ = raw.SetReadDeadline(time.Time{}) // the loop itself never times out
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if n > 0 && gen == s.rgen {
-			s.rbuf = s.rbuf[:cap(s.rbuf)]
-			s.rend += n
-			s.readSeq++
+		if s.commitReadLocked(n, gen) > 0 {
 			s.cond.Broadcast()
 			return nil
 		}
