@@ -112,7 +112,7 @@ type SessionHooks interface {
 
 // Alert may also be called from Write and Shutdown (a close_notify sent).
 
-// EngineCore is one sans-IO TLS endpoint: the seed's SSL object over a
+// EngineCore is one sans-IO TLS endpoint: OpenSSL's SSL object over a
 // memory BIO pair. The owner moves bytes: Feed what arrives from the peer,
 // TakeOutput what must be sent, and call Handshake / Read / Write, which
 // never block on I/O.

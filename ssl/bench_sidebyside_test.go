@@ -135,7 +135,7 @@ func BenchmarkSideBySide(b *testing.B) {
 		ocfg, rcfg := p.clientConfig(), benchClientConfig(p)
 		rcfg.ClientSessionCache = nil
 		sideBySide(b, func() {
-			c, err := Dial(context.Background(), srv.addr, &ocfg)
+			c, err := Dial(context.Background(), srv.addr, ocfg)
 			if err != nil {
 				b.Fatal(err)
 			}

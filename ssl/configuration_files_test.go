@@ -28,7 +28,7 @@ func TestDialRefusedKeepsCause(t *testing.T) {
 	l.Close() // nothing listens there now
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err = Dial(ctx, addr, nil)
+	_, err = Dial(ctx, addr, DefaultConfiguration())
 	if !errors.Is(err, syscall.ECONNREFUSED) || !errors.Is(err, ConnectionRefusedError) {
 		t.Fatalf("Dial to a closed port: %v; want errors.Is ECONNREFUSED and ConnectionRefusedError", err)
 	}
@@ -42,7 +42,7 @@ func TestDialRefusedKeepsCause(t *testing.T) {
 	}
 	// Host not found keeps the resolver's error. (A label longer than 63
 	// bytes: the resolver refuses it without asking a DNS server.)
-	_, err = Dial(ctx, strings.Repeat("x", 64)+".invalid:443", nil)
+	_, err = Dial(ctx, strings.Repeat("x", 64)+".invalid:443", DefaultConfiguration())
 	var dns *net.DNSError
 	if !errors.Is(err, HostNotFoundError) || !errors.As(err, &dns) {
 		t.Errorf("unknown host: %v; want HostNotFoundError wrapping a *net.DNSError", err)
@@ -128,7 +128,7 @@ func TestListenAndDialValidate(t *testing.T) {
 	// unreachable on purpose: validation must come first.
 	client := good()
 	client.SetPrivateKey(NewKey(other.Key))
-	_, err = Dial(context.Background(), "127.0.0.1:1", &client)
+	_, err = Dial(context.Background(), "127.0.0.1:1", client)
 	if !errors.Is(err, ErrInvalidUserData) || errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("Dial with a mismatched client key: %v, want ErrInvalidUserData before connecting", err)
 	}
@@ -222,7 +222,7 @@ func TestKeyLogWriter(t *testing.T) {
 	ccfg := p.client()
 	ccfg.SetKeyLogWriter(&clientLog)
 	_, port, _ := net.SplitHostPort(srv.Addr().String())
-	c, err := Dial(context.Background(), "localhost:"+port, &ccfg)
+	c, err := Dial(context.Background(), "localhost:"+port, ccfg)
 	if err != nil {
 		t.Fatal(err)
 	}

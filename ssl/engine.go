@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 )
 
-// Engine is a TLS endpoint with no transport — the seed's SSL_connect over
+// Engine is a TLS endpoint with no transport — OpenSSL's SSL_connect over
 // a BIO pair, for event loops, custom transports (WebSockets, serial links,
 // in-process pipes) and tests that wire two endpoints in memory. The
 // caller moves the bytes: Feed what arrives from the peer, send what
@@ -17,7 +17,7 @@ import (
 //
 //	SSL_connect / SSL_read / SSL_write      Engine
 //	1 (or n > 0)                            nil (n > 0)
-//	-1, SSL_ERROR_WANT_READ                 ErrWantRead: send PendingOutput, Feed more
+//	-1, SSL_ERROR_WANT_READ                 ErrWantRead: send TakeOutput's bytes, Feed more
 //	-1, SSL_ERROR_WANT_WRITE                ErrWantWrite: take the output, call again
 //	-1, SSL_ERROR_WANT_RETRY_VERIFY         ErrWantRetryVerify: paused (PauseOnSslErrors) until Resume
 //	0 / -1, SSL_ERROR_ZERO_RETURN (read)    io.EOF: the peer sent close_notify

@@ -113,7 +113,7 @@ func ExampleSocket_StartServerEncryption() {
 
 	cfg := ssl.Configuration{}
 	cfg.SetCaCertificates([]ssl.Certificate{ssl.NewCertificate(root.Cert)})
-	client, err := ssl.Dial(ctx.Background(), strings.Replace(l.Addr().String(), "127.0.0.1", "localhost", 1), &cfg)
+	client, err := ssl.Dial(ctx.Background(), strings.Replace(l.Addr().String(), "127.0.0.1", "localhost", 1), cfg)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -155,7 +155,7 @@ func TestHTTPRecipesWithoutHTTPTransport(t *testing.T) {
 	h1 := &http.Transport{DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		cfg := p.client()
 		cfg.SetAllowedNextProtocols([]string{"http/1.1"})
-		return Dial(ctx, addr, &cfg)
+		return Dial(ctx, addr, cfg)
 	}}
 	defer h1.CloseIdleConnections()
 	body, resp := get(t, &http.Client{Transport: h1}, url)

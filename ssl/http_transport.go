@@ -86,7 +86,7 @@ func (t *HTTPTransport) dialer(proto string) func(ctx context.Context, network, 
 func (t *HTTPTransport) dial(ctx context.Context, addr string, protos ...string) (*Socket, string, error) {
 	cfg := t.config.Clone()
 	cfg.SetAllowedNextProtocols(protos)
-	s, err := Dial(ctx, addr, &cfg)
+	s, err := Dial(ctx, addr, cfg)
 	if err != nil {
 		return nil, "", err
 	}

@@ -54,7 +54,7 @@ func TestServerHandshakePhaseOnly(t *testing.T) {
 			}
 			accepted <- conn.(*Socket)
 		}()
-		c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), &ccfg)
+		c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), ccfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestAcceptedFactsAfterQuickClose(t *testing.T) {
 		p := newTestPKI(t).with(m)
 		srv := newTestServer(t, p.serverConfig(p.server))
 		cfg := p.clientConfig()
-		c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), &cfg)
+		c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +197,7 @@ func TestServerQueryPeerVerificationAfterHandshake(t *testing.T) {
 				cfg := p.clientConfig()
 				cfg.SetLocalCertificate(certOf(stranger))
 				cfg.SetPrivateKey(NewKey(stranger.Key))
-				c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), &cfg)
+				c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -276,7 +276,7 @@ func TestServerCloseEndsSilentClients(t *testing.T) {
 	}
 	defer quiet.Close()
 	cfg := p.clientConfig()
-	c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), &cfg)
+	c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func TestServerAcceptsEncrypted(t *testing.T) {
 		}()
 		var _ net.Listener = srv
 		cfg := p.clientConfig()
-		s, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), &cfg)
+		s, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +109,7 @@ func TestServerForwardsEventsAndDropsNonTLS(t *testing.T) {
 		ccfg := p.clientConfig()
 		ccfg.SetLocalCertificate(certOf(stranger))
 		ccfg.SetPrivateKey(NewKey(stranger.Key))
-		c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), &ccfg)
+		c, err := Dial(context.Background(), fmt.Sprintf("localhost:%d", serverPort(srv)), ccfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +214,7 @@ func TestServerSlowAndGarbageClients(t *testing.T) {
 		cfg := p.clientConfig()
 		for range 5 {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			c, err := Dial(ctx, fmt.Sprintf("localhost:%d", serverPort(srv)), &cfg)
+			c, err := Dial(ctx, fmt.Sprintf("localhost:%d", serverPort(srv)), cfg)
 			cancel()
 			if err != nil {
 				t.Fatalf("normal client: %v", err)

@@ -59,6 +59,7 @@ type Socket struct {
 	// The write path: a flusher drains wqueue (the writes made before
 	// encrypted, and coalesced bursts).
 	flushing bool
+	family   uint8 // the address family to connect over: 0 any, 4 or 6 (a Dialer's "tcp4"/"tcp6")
 	port     uint16
 	// gen counts connections (initLocked): the late steps of a teardown,
 	// or of a read that ended, apply only to the connection they belong to.
@@ -660,7 +661,10 @@ func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
 		s.connected(conn)
 		return
 	}
-	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	s.mu.Lock()
+	family := s.family
+	s.mu.Unlock()
+	addrs, err := lookupFamily(ctx, host, family)
 	if ctx.Err() != nil {
 		return // aborted
 	}
@@ -746,35 +750,6 @@ func (s *Socket) connectDelivered() {
 		return
 	}
 	mark()
-}
-
-// Dial connects to addr ("host:port") and completes a client handshake
-// with config (nil: the default configuration), returning an encrypted
-// socket or the reason it is not: a *VerificationError (errors.Is matches
-// each code) when the certificate was refused, else a network or TLS error.
-// ctx bounds the whole operation.
-func Dial(ctx context.Context, addr string, config *Configuration) (*Socket, error) {
-	host, portStr, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	port, err := strconv.ParseUint(portStr, 10, 16)
-	if err != nil {
-		return nil, fmt.Errorf("ssl: bad port in %q", addr)
-	}
-	s := NewSocket()
-	if config != nil {
-		s.SetSslConfiguration(*config)
-	}
-	if err := validateConfiguration(s.SslConfiguration(), false); err != nil {
-		return nil, err
-	}
-	s.ConnectToHostEncrypted(host, uint16(port))
-	if err := s.WaitForEncryptedContext(ctx); err != nil {
-		s.Abort()
-		return nil, err
-	}
-	return s, nil
 }
 
 // StartClientEncryption starts a client handshake on a connected plain

@@ -295,7 +295,7 @@ func TestDial(t *testing.T) {
 		cfg := p.clientConfig()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		s, err := Dial(ctx, fmt.Sprintf("localhost:%d", port), &cfg)
+		s, err := Dial(ctx, fmt.Sprintf("localhost:%d", port), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func TestDial(t *testing.T) {
 			t.Fatalf("bulk echo: %v", err)
 		}
 		// The default configuration does not trust the test root.
-		_, err = Dial(ctx, fmt.Sprintf("localhost:%d", port), nil)
+		_, err = Dial(ctx, fmt.Sprintf("localhost:%d", port), DefaultConfiguration())
 		if !errors.Is(err, UnableToGetLocalIssuerCertificate) {
 			t.Errorf("untrusted: %v", err)
 		}
