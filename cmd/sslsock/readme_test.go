@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -143,6 +144,37 @@ func TestReadmeCommands(t *testing.T) {
 	}
 	if ran < 15 {
 		t.Errorf("only %d README commands ran", ran)
+	}
+	checkIgnored(t, repo, tmp)
+}
+
+// checkIgnored: everything the README's commands left behind (they ran in
+// dir as they would in the clone) is covered by the repository's
+// .gitignore, so a user who follows the README keeps a clean `git status`.
+func checkIgnored(t *testing.T, repo, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) < 5 {
+		t.Fatalf("the README's commands left only %d files", len(entries))
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() {
+			name += "/"
+		}
+		cmd := exec.Command("git", "check-ignore", "-q", "--no-index", name)
+		cmd.Dir = repo
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee) && ee.ExitCode() == 1:
+			t.Errorf("the README's commands leave %s in the clone, and .gitignore does not cover it", name)
+		case err != nil:
+			t.Fatalf("git check-ignore %s: %v (git is needed to check .gitignore)", name, err)
+		}
 	}
 }
 
