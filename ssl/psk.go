@@ -14,7 +14,9 @@ var ErrNoPreSharedKey = errors.New("ssl: no pre-shared key provided")
 
 // PreSharedKeyAuthenticator is QSslPreSharedKeyAuthenticator: the PSK
 // credentials a preSharedKeyAuthenticationRequired handler fills in. It is
-// valid only during the handler.
+// valid only during the handler. A PSK client sets
+// SetPeerVerifyMode(VerifyNone) (a PSK server has no certificate) and runs
+// on a backend with FeaturePsk; see OnPreSharedKeyAuthenticationRequired.
 type PreSharedKeyAuthenticator struct {
 	identityHint      []byte
 	identity          []byte

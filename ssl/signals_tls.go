@@ -59,9 +59,12 @@ func (t tlsSignals) OnAlertReceived(fn func(level AlertLevel, typ AlertType, des
 
 // OnPreSharedKeyAuthenticationRequired subscribes to
 // preSharedKeyAuthenticationRequired: fill the authenticator in the
-// handler. PSK needs SetPeerVerifyMode(VerifyNone) on a client (the server
-// presents no certificate), as in Qt. In TLS 1.3 a handler that sets no key
-// leaves the handshake to certificates.
+// handler. PSK needs a backend with FeaturePsk (the "openssl" backend:
+// crypto/tls has no PSK) and SetPeerVerifyMode(VerifyNone) on a client (the
+// server presents no certificate), as in Qt: without it the handshake fails
+// with "The peer did not present any certificate". In TLS 1.3 a handler
+// that sets no key leaves the handshake to certificates. Package
+// ssl/openssl's Example_preSharedKey is a runnable client and server.
 func (t tlsSignals) OnPreSharedKeyAuthenticationRequired(fn func(*PreSharedKeyAuthenticator)) (remove func()) {
 	return t.ep.owner.hubFor().ev.preSharedKeyAuthenticationRequired.add(fn)
 }
