@@ -76,7 +76,9 @@ func TestFlagsAfterArguments(t *testing.T) {
 
 // TestConnectReportsAlertAfterHandshake: a TLS 1.3 server that requires a
 // client certificate says so with an alert after the client's handshake
-// is over. The connection failed: say so, exit 1.
+// is over. The connection failed: say so, exit 1 — whatever the load (the
+// verdict waits for the server's first record, not for a timer), with
+// standard input from /dev/null or a pipe.
 func TestConnectReportsAlertAfterHandshake(t *testing.T) {
 	dir, _ := cliPKI(t)
 	port, _ := tlsServer(t, dir, &tls.Config{ClientAuth: tls.RequireAnyClientCert, MinVersion: tls.VersionTLS13},
@@ -87,24 +89,73 @@ func TestConnectReportsAlertAfterHandshake(t *testing.T) {
 			}
 		})
 	ca := filepath.Join(dir, "root.pem")
-	r := runIn("", "connect", "--ca", ca, "localhost:"+port)
-	if r.code != 1 || !strings.Contains(r.stdout, "alert received: fatal") || !strings.Contains(r.stdout, "verdict: FAILED") ||
-		!strings.Contains(r.stdout, "certificate required") {
-		t.Errorf("text: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	for _, stdin := range []func() io.Reader{func() io.Reader { return nil }, func() io.Reader { return strings.NewReader("hello\n") }} {
+		r := runBinary(t, stdin(), nil, "connect", "--ca", ca, "localhost:"+port)
+		if r.code != 1 || !strings.Contains(r.stdout, "alert received: fatal") || !strings.Contains(r.stdout, "verdict: FAILED") ||
+			!strings.Contains(r.stdout, "certificate required") || strings.Contains(r.stdout, "verdict: OK") {
+			t.Errorf("text: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		r = runBinary(t, stdin(), nil, "connect", "--json", "localhost:"+port, "--ca", ca)
+		var rep struct {
+			OK           bool       `json:"ok"`
+			Encrypted    bool       `json:"encrypted"`
+			Alert        *jsonAlert `json:"alertAfterHandshake"`
+			Confirmation string     `json:"confirmation"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 1 || rep.OK || !rep.Encrypted || rep.Alert == nil ||
+			rep.Alert.Code != 116 || rep.Confirmation != "alert" {
+			t.Errorf("json: exit %d %+v %v\n%s", r.code, rep, err, r.stdout)
+		}
 	}
-	r = runIn("", "connect", "--ca", ca, "--json", "localhost:"+port)
-	var rep struct {
-		OK        bool       `json:"ok"`
-		Encrypted bool       `json:"encrypted"`
-		Alert     *jsonAlert `json:"alertAfterHandshake"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 1 || rep.OK || !rep.Encrypted || rep.Alert == nil || rep.Alert.Code != 116 {
-		t.Errorf("json: exit %d %+v %v\n%s", r.code, rep, err, r.stdout)
+	// In process too, under the race detector.
+	if r := runIn("", "connect", "--ca", ca, "localhost:"+port); r.code != 1 || !strings.Contains(r.stdout, "verdict: FAILED") || strings.Contains(r.stdout, "verdict: OK") {
+		t.Errorf("in process: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	// With a client certificate the same server is happy.
-	r = runIn("", "connect", "--ca", ca, "--cert", filepath.Join(dir, "leaf.pem"), "--key", filepath.Join(dir, "leaf.key"), "--send", `hi\n`, "localhost:"+port)
-	if r.code != 0 || !strings.Contains(r.stdout, `received:      "welcome\n"`) {
+	r := runBinary(t, nil, nil, "connect", "--ca", ca, "--cert", filepath.Join(dir, "leaf.pem"), "--key", filepath.Join(dir, "leaf.key"), "--send", `hi\n`, "localhost:"+port)
+	if r.code != 0 || !strings.Contains(r.stdout, `received:      "welcome\n"`) || strings.Contains(r.stdout, "not confirmed") {
 		t.Errorf("with a client certificate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestConnectConfirmationWithoutTickets: a TLS 1.3 server that sends no
+// session ticket confirms the handshake with its answer to what standard
+// input sent; one that sends nothing at all leaves the verdict "not
+// confirmed" after --confirm-timeout, and the connection is not a failure.
+func TestConnectConfirmationWithoutTickets(t *testing.T) {
+	dir, _ := cliPKI(t)
+	ca := filepath.Join(dir, "root.pem")
+	answering, _ := tlsServer(t, dir, &tls.Config{SessionTicketsDisabled: true, MinVersion: tls.VersionTLS13}, func(c *tls.Conn) {
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err == nil {
+			io.WriteString(c, "you said "+line)
+		}
+	})
+	r := runBinary(t, strings.NewReader("ping\n"), nil, "connect", "--ca", ca, "localhost:"+answering)
+	if r.code != 0 || !strings.Contains(r.stdout, `verdict: OK: encrypted with TLS 1.3; certificate verified for "localhost"`+"\nyou said ping\n") {
+		t.Errorf("answering server: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runBinary(t, nil, nil, "connect", "--ca", ca, "--send", `ping\n`, "--json", "localhost:"+answering)
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || rep["confirmation"] != "data" || rep["received"] != "you said ping\n" {
+		t.Errorf("answering server, --send: exit %d %v\n%s", r.code, err, r.stdout)
+	}
+
+	silent, _ := tlsServer(t, dir, &tls.Config{SessionTicketsDisabled: true}, func(c *tls.Conn) {
+		c.Handshake()
+		io.Copy(io.Discard, c)
+	})
+	r = runBinary(t, nil, nil, "connect", "--json", "--confirm-timeout", "300ms", "--ca", ca, "localhost:"+silent)
+	rep = nil
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || rep["ok"] != true || rep["confirmation"] != "none" ||
+		!strings.Contains(rep["verdict"].(string), "not confirmed: the server sent nothing within 300ms after the handshake") {
+		t.Errorf("silent server: exit %d %v\n%s", r.code, err, r.stdout)
+	}
+	// TLS 1.2: the handshake is the confirmation; nothing is waited for.
+	r = runBinary(t, nil, nil, "connect", "--json", "--protocol", "TlsV1_2", "--ca", ca, "localhost:"+silent)
+	rep = nil
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || rep["confirmation"] != "handshake" {
+		t.Errorf("TLS 1.2: exit %d %v\n%s", r.code, err, r.stdout)
 	}
 }
 

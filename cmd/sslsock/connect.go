@@ -32,7 +32,7 @@ type connectOpts struct {
 	sessionOut, sessionIn  string
 	pskIdentity, pskKey    string
 	send                   string
-	timeout, settle        time.Duration
+	timeout, confirm       time.Duration
 	asJSON, showCerts      bool
 	quiet, brief, crlf     bool
 }
@@ -48,6 +48,15 @@ protocol, cipher, key-exchange group, ALPN, OCSP and resumption, and a
 one-line verdict; then it copies standard input to the server and the
 server's data to standard output. When standard input ends it keeps reading
 until the server closes the connection (like s_client -ign_eof).
+
+The verdict waits for the server's confirmation. In TLS 1.3 the server
+checks the client (its certificate) after the client's handshake is over
+and rejects it with a fatal alert only then; so after a TLS 1.3 handshake
+connect waits for the server's first record - a session ticket (most
+servers send one at once), data or an alert - or its close, for at most
+--confirm-timeout (standard input is already sent, so a server that speaks
+only when spoken to confirms with its answer). If nothing comes, the verdict
+says "not confirmed". In TLS 1.2 the handshake itself is the confirmation.
 
 On a terminal, certificate problems lead to a question after the chain is
 shown; elsewhere the connection fails unless the problems are ignored with
@@ -75,15 +84,18 @@ shown; elsewhere the connection fails unless the problems are ignored with
 	fs.StringVar(&o.pskKey, "psk-key", "", "PSK key, hex (backends with PSK)")
 	fs.StringVar(&o.send, "send", "", `send this text after the handshake (\r \n \t escapes), report what comes back, and exit`)
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "time for connecting and the handshake")
-	fs.DurationVar(&o.settle, "settle", time.Second, "after a TLS 1.3 handshake, how long to wait for the server's verdict on it (a ticket, data or an alert)")
+	fs.DurationVar(&o.confirm, "confirm-timeout", 10*time.Second, "after a TLS 1.3 handshake, how long to wait for the server to confirm it: its first record (a ticket, data, an alert) or its close")
 	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object and exit")
 	fs.BoolVar(&o.showCerts, "showcerts", false, "print the peer's certificate chain as PEM (like s_client -showcerts)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the server's data (problems still go to standard error)")
 	fs.BoolVar(&o.brief, "brief", false, "print only the one-line verdict (to standard error), then the server's data")
 	fs.BoolVar(&o.crlf, "crlf", false, "send line ends from standard input as CRLF")
 	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-		if name == "peer-name" { // the flag's earlier name
+		switch name { // the flags' earlier names
+		case "peer-name":
 			name = "verify-name"
+		case "settle":
+			name = "confirm-timeout"
 		}
 		return pflag.NormalizedName(name)
 	})
@@ -125,8 +137,8 @@ func (o *connectOpts) plan(target string, stderr io.Writer) (*connectPlan, error
 	if o.timeout <= 0 {
 		return nil, usagef("--timeout must be positive, not %s", o.timeout)
 	}
-	if o.settle < 0 {
-		return nil, usagef("--settle must not be negative")
+	if o.confirm < 0 {
+		return nil, usagef("--confirm-timeout must not be negative")
 	}
 	if o.quiet && o.brief {
 		return nil, usagef("--quiet and --brief exclude each other")
@@ -173,7 +185,7 @@ func (o *connectOpts) plan(target string, stderr io.Writer) (*connectPlan, error
 	}
 	p.cfg.SetOcspStaplingEnabled(o.ocsp)
 	// Keep tickets: a TLS 1.3 ticket is also the server's sign that it
-	// accepted the handshake (see settle).
+	// accepted the handshake (see confirm.go).
 	p.cfg.SetSslOption(ssl.SslOptionDisableSessionPersistence, false)
 	if o.noServerName {
 		p.cfg.SetSslOption(ssl.SslOptionDisableServerNameIndication, true)
@@ -230,7 +242,7 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 		sock.SetProxy(p.proxy)
 	}
 	var ss session
-	// Events: alerts, the settle signals, the certificate decision.
+	// Events: alerts, the server's confirmation, the certificate decision.
 	alert := func(in bool) func(ssl.AlertLevel, ssl.AlertType, string) {
 		return func(l ssl.AlertLevel, t ssl.AlertType, d string) {
 			al := jsonAlert{Level: l.String(), Type: t.String(), Code: int(t), Description: d}
@@ -273,23 +285,7 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 			decide <- struct{}{}
 		}
 	})
-	ticket := make(chan struct{}, 1)
-	sock.OnNewSessionTicketReceived(func() {
-		select {
-		case ticket <- struct{}{}:
-		default:
-		}
-	})
-	activity := make(chan struct{}, 1)
-	signal := func() {
-		select {
-		case activity <- struct{}{}:
-		default:
-		}
-	}
-	sock.OnReadyRead(signal)
-	sock.OnDisconnected(signal)
-	sock.OnAlertReceived(func(ssl.AlertLevel, ssl.AlertType, string) { signal() })
+	cw := watchConfirmation(sock)
 
 	if o.starttls == "" {
 		sock.ConnectToHostEncrypted(p.host, p.port)
@@ -372,38 +368,32 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 	ocsp := sock.OcspResponses()
 	resumed := sock.IsSessionResumed()
 
-	// TLS 1.3: the server checks our certificate (and Finished) after the
-	// client's handshake is over, and says no with an alert. Wait for its
-	// verdict — a ticket, data, an alert or the end — for at most --settle.
-	select { // a signal from before the handshake (a STARTTLS prelude) says nothing
-	case <-activity:
-	default:
+	// The server's confirmation (confirm.go). Standard input is relayed
+	// meanwhile, and --send's text sent: a server that sends nothing
+	// before the client speaks confirms with its answer.
+	relaying := !o.asJSON && o.send == ""
+	if relaying {
+		go a.copyInput(o, sock)
 	}
-	if cs.Version == tls.VersionTLS13 && o.settle > 0 && sock.BytesAvailable() == 0 && sock.State() == ssl.ConnectedState {
-		t := time.NewTimer(o.settle)
-		select {
-		case <-ticket:
-		case <-activity:
-		case <-t.C:
-		case <-a.ctx.Done():
-		}
-		t.Stop()
+	if o.send != "" {
+		// A server may have answered and closed already: what it sent
+		// is still to be read even if this write fails.
+		_, _ = sock.Write([]byte(sendEscapes.Replace(o.send)))
 	}
+	rep.Confirmation = cw.wait(a.ctx, sock, cs.Version, o.confirm)
 	if sock.State() != ssl.ConnectedState {
 		// Ended already (perhaps by the server's alert): its events may
 		// still be on their way; they are all delivered once the wait for
 		// the disconnect returns.
 		sock.WaitForDisconnected(2 * time.Second)
+		rep.Confirmation = cw.outcome(sock) // the alert that ended it, if any
 	}
 	if o.send != "" {
-		rep.Received = exchange(sock, sendEscapes.Replace(o.send), 2*time.Second)
+		rep.Received = collect(sock, 2*time.Second)
 	}
 	if o.sessionOut != "" {
 		if len(sock.SslConfiguration().SessionTicket()) == 0 && cs.Version == tls.VersionTLS13 {
-			select { // a TLS 1.3 ticket follows the handshake
-			case <-ticket:
-			case <-time.After(time.Second):
-			}
+			cw.waitTicket(time.Second) // a TLS 1.3 ticket follows the handshake
 		}
 		if t := sock.SslConfiguration().SessionTicket(); len(t) > 0 {
 			if werr := os.WriteFile(o.sessionOut, t, 0o600); werr != nil {
@@ -467,12 +457,9 @@ func allMatched(errs []ssl.Error, ignores []ignoreSpec) bool {
 	return len(errs) > 0
 }
 
-// exchange sends text and collects what comes back until the peer closes
-// or is silent for idle.
-func exchange(sock *ssl.Socket, text string, idle time.Duration) string {
-	// A server may have answered and closed already: what it sent is still
-	// to be read even if this write fails.
-	_, _ = sock.Write([]byte(text))
+// collect reads what the server sends until it closes or is silent for
+// idle.
+func collect(sock *ssl.Socket, idle time.Duration) string {
 	var got []byte
 	buf := make([]byte, 32<<10)
 	for len(got) < 1<<20 {
@@ -522,17 +509,11 @@ func askToContinue(stdin io.Reader, stderr io.Writer, errs []ssl.Error) bool {
 	return answer == "y" || answer == "yes"
 }
 
-// relay copies standard input to the socket and the socket to standard
-// output. When standard input ends it keeps reading until the server
-// closes the connection, as s_client -ign_eof does.
+// relay copies the socket to standard output (copyInput, started before
+// the report, copies standard input to the socket). When standard input
+// ends it keeps reading until the server closes the connection, as
+// s_client -ign_eof does.
 func (a *app) relay(o *connectOpts, sock *ssl.Socket, ss *session) (int, error) {
-	go func() {
-		src := a.stdin
-		if o.crlf {
-			src = &crlfReader{r: bufio.NewReader(a.stdin)}
-		}
-		_, _ = io.Copy(sock, src)
-	}()
 	_, err := io.Copy(a.stdout, sock)
 	ss.mu.Lock()
 	fatal := ss.fatalIn
@@ -549,6 +530,16 @@ func (a *app) relay(o *connectOpts, sock *ssl.Socket, ss *session) (int, error) 
 		return 1, fmt.Errorf("reading from the server: %w", err)
 	}
 	return 0, nil
+}
+
+// copyInput copies standard input to the socket (with --crlf, converting
+// line ends).
+func (a *app) copyInput(o *connectOpts, sock *ssl.Socket) {
+	src := a.stdin
+	if o.crlf {
+		src = &crlfReader{r: bufio.NewReader(a.stdin)}
+	}
+	_, _ = io.Copy(sock, src)
 }
 
 // crlfReader turns "\n" not preceded by "\r" into "\r\n".

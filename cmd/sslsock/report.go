@@ -31,6 +31,7 @@ type connectReport struct {
 	AlertsSent          []jsonAlert `json:"alertsSent"`
 	AlertsReceived      []jsonAlert `json:"alertsReceived"`
 	AlertAfterHandshake *jsonAlert  `json:"alertAfterHandshake"`
+	Confirmation        string      `json:"confirmation"`
 	OCSP                []jsonOCSP  `json:"ocsp"`
 	SocketError         string      `json:"socketError"`
 	ErrorString         string      `json:"errorString"`
@@ -135,12 +136,18 @@ func (r *connectReport) verdict(p *connectPlan, o *connectOpts) string {
 	case r.AlertAfterHandshake != nil:
 		return fmt.Sprintf("FAILED: encrypted with %s, but the server then ended the connection with a fatal alert: %s",
 			r.ProtocolVersion, r.AlertAfterHandshake.words())
-	case o.tls.verify == "none":
-		return fmt.Sprintf("OK: encrypted with %s; the certificate was NOT verified (--verify none)", r.ProtocolVersion)
-	case len(r.SslErrors) > 0:
-		return fmt.Sprintf("OK: encrypted with %s, accepting %s", r.ProtocolVersion, problems())
 	}
-	return fmt.Sprintf("OK: encrypted with %s; certificate verified for %q", r.ProtocolVersion, p.verifyName)
+	unconfirmed := ""
+	if r.Confirmation == notConfirmed {
+		unconfirmed = fmt.Sprintf("; not confirmed: the server sent nothing within %s after the handshake (a TLS 1.3 server rejects a client certificate only then)", o.confirm)
+	}
+	switch {
+	case o.tls.verify == "none":
+		return fmt.Sprintf("OK: encrypted with %s; the certificate was NOT verified (--verify none)%s", r.ProtocolVersion, unconfirmed)
+	case len(r.SslErrors) > 0:
+		return fmt.Sprintf("OK: encrypted with %s, accepting %s%s", r.ProtocolVersion, problems(), unconfirmed)
+	}
+	return fmt.Sprintf("OK: encrypted with %s; certificate verified for %q%s", r.ProtocolVersion, p.verifyName, unconfirmed)
 }
 
 // printReport prints the report: JSON, nothing (--quiet), the verdict
