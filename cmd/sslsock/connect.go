@@ -35,6 +35,8 @@ type connectOpts struct {
 	timeout, confirm       time.Duration
 	asJSON, showCerts      bool
 	quiet, brief, crlf     bool
+	eofIdle                time.Duration // see relay.go
+	waitClose              bool
 }
 
 func (a *app) connectCommand() *cobra.Command {
@@ -46,8 +48,11 @@ func (a *app) connectCommand() *cobra.Command {
 reports the peer's certificate chain, every certificate problem, the
 protocol, cipher, key-exchange group, ALPN, OCSP and resumption, and a
 one-line verdict; then it copies standard input to the server and the
-server's data to standard output. When standard input ends it keeps reading
-until the server closes the connection (like s_client -ign_eof).
+server's data to standard output. Once standard input has ended (at once
+with </dev/null), it closes the session (close_notify) when the server has
+sent nothing for --eof-idle (2s), so a piped request still gets its whole
+response, however long, as long as data keeps coming; --wait-close keeps
+reading until the server closes instead (like s_client -ign_eof).
 
 The verdict waits for the server's confirmation. In TLS 1.3 the server
 checks the client (its certificate) after the client's handshake is over
@@ -90,6 +95,8 @@ shown; elsewhere the connection fails unless the problems are ignored with
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the server's data (problems still go to standard error)")
 	fs.BoolVar(&o.brief, "brief", false, "print only the one-line verdict (to standard error), then the server's data")
 	fs.BoolVar(&o.crlf, "crlf", false, "send line ends from standard input as CRLF")
+	fs.DurationVar(&o.eofIdle, "eof-idle", 2*time.Second, "once standard input has ended, close the session when the server has sent nothing for this long")
+	fs.BoolVar(&o.waitClose, "wait-close", false, "once standard input has ended, keep reading until the server closes (like s_client -ign_eof)")
 	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		switch name { // the flags' earlier names
 		case "peer-name":
@@ -136,6 +143,9 @@ func (o *connectOpts) plan(target string, stderr io.Writer) (*connectPlan, error
 	}
 	if o.timeout <= 0 {
 		return nil, usagef("--timeout must be positive, not %s", o.timeout)
+	}
+	if o.eofIdle <= 0 {
+		return nil, usagef("--eof-idle must be positive (--wait-close waits for the server to close)")
 	}
 	if o.confirm < 0 {
 		return nil, usagef("--confirm-timeout must not be negative")
@@ -371,9 +381,9 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 	// The server's confirmation (confirm.go). Standard input is relayed
 	// meanwhile, and --send's text sent: a server that sends nothing
 	// before the client speaks confirms with its answer.
-	relaying := !o.asJSON && o.send == ""
-	if relaying {
-		go a.copyInput(o, sock)
+	var rl *relayer
+	if !o.asJSON && o.send == "" {
+		rl = a.startRelay(o, sock)
 	}
 	if o.send != "" {
 		// A server may have answered and closed already: what it sent
@@ -416,7 +426,7 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 	if o.asJSON || o.send != "" {
 		return 0, nil
 	}
-	return a.relay(o, sock, &ss)
+	return rl.run(&ss)
 }
 
 // reverify checks chain for the verify name, with the socket's roots.
@@ -507,39 +517,6 @@ func askToContinue(stdin io.Reader, stderr io.Writer, errs []ssl.Error) bool {
 	line, _ := bufio.NewReader(stdin).ReadString('\n')
 	answer := strings.ToLower(strings.TrimSpace(line))
 	return answer == "y" || answer == "yes"
-}
-
-// relay copies the socket to standard output (copyInput, started before
-// the report, copies standard input to the socket). When standard input
-// ends it keeps reading until the server closes the connection, as
-// s_client -ign_eof does.
-func (a *app) relay(o *connectOpts, sock *ssl.Socket, ss *session) (int, error) {
-	_, err := io.Copy(a.stdout, sock)
-	ss.mu.Lock()
-	fatal := ss.fatalIn
-	ss.mu.Unlock()
-	switch {
-	case fatal != nil:
-		fmt.Fprintf(a.stderr, "sslsock: the server ended the connection with a fatal alert: %s\n", fatal.words())
-		return 1, nil
-	case errors.Is(err, ssl.ErrUncleanShutdown):
-		if !o.quiet {
-			fmt.Fprintln(a.stderr, "sslsock: the server closed the connection without close_notify (the data may be truncated)")
-		}
-	case err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed):
-		return 1, fmt.Errorf("reading from the server: %w", err)
-	}
-	return 0, nil
-}
-
-// copyInput copies standard input to the socket (with --crlf, converting
-// line ends).
-func (a *app) copyInput(o *connectOpts, sock *ssl.Socket) {
-	src := a.stdin
-	if o.crlf {
-		src = &crlfReader{r: bufio.NewReader(a.stdin)}
-	}
-	_, _ = io.Copy(sock, src)
 }
 
 // crlfReader turns "\n" not preceded by "\r" into "\r\n".
