@@ -50,7 +50,7 @@ func (a *app) serveCommand() *cobra.Command {
 line with --json). Without --cert it mints a throwaway CA and a localhost
 certificate and prints where the CA is. It asks clients for a certificate
 only with --verify query (ask) or --verify peer (require). A client that
-speaks plain HTTP is told so and logged. --mode www answers HTTP requests
+speaks plain HTTP is told so (a 400 answer), closed at once and logged. --mode www answers HTTP requests
 (HTTP/2 when the client chooses h2) with a description of the TLS session.`,
 		Example: `  sslsock serve --mode www
   sslsock serve --cert server.pem --key server.key --listen 127.0.0.1:4433 --verify peer --ca clients.pem`,
@@ -316,13 +316,12 @@ func (c *sniffConn) Read(p []byte) (int, error) {
 	if p[0] < 'A' || p[0] > 'Z' {
 		return n, err
 	}
-	line := []byte{p[0]}
-	if n > 1 {
-		line = append(line, p[1:n]...)
+	text := string(p[:n])
+	if !strings.Contains(text, "\n") { // the request line is still on its way
+		rest, _ := bufio.NewReader(io.LimitReader(c.Conn, 1024)).ReadString('\n')
+		text += rest
 	}
-	r := bufio.NewReader(io.LimitReader(c.Conn, 1024))
-	rest, _ := r.ReadString('\n')
-	text, _, _ := strings.Cut(string(line)+rest, "\n")
+	text, _, _ = strings.Cut(text, "\n")
 	text = strings.TrimRight(text, "\r")
 	if m, _, ok := strings.Cut(text, " "); ok && isHTTPMethod(m) {
 		_ = c.Conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
@@ -330,7 +329,17 @@ func (c *sniffConn) Read(p []byte) (int, error) {
 		fmt.Fprintf(c.Conn, "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 		c.found(c.Conn, text)
 	}
-	return n, err
+	return n, err // the Server then closes the connection (CloseWrite first: no reset destroys the answer)
+}
+
+// CloseWrite half-closes the TCP connection, so that the Server's orderly
+// close sends the answer and a FIN before the rest of the request is
+// drained, not a reset.
+func (c *sniffConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
 }
 
 func isHTTPMethod(m string) bool {
