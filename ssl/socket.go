@@ -73,7 +73,7 @@ type Socket struct {
 	sess       Stream // the TLS stream over raw, from the handshake on
 	sessState  SessionState
 	cancel     context.CancelFunc
-	wg         sync.WaitGroup // the socket's goroutines (connect, handshake, read loop, flusher)
+	live       liveGoroutines // the socket's goroutines (connect, handshake, read loop, watcher, flusher), per connection
 	writeMu    sync.Mutex     // one writer into sess at a time (not s.mu: held across I/O)
 
 	// The read path. Until something needs Qt's buffered view (readyRead
@@ -559,6 +559,7 @@ func (s *Socket) fail(kind SocketError, msg string, cause error) {
 // IgnoreSslErrorList is kept.
 func (s *Socket) initLocked() {
 	s.gen++
+	s.live.newConnectionLocked(s.gen)
 	s.mode, s.autoStart, s.flushing, s.handshaked = UnencryptedMode, false, false, false
 	s.pendClose, s.disconnectAsked, s.connectReported = false, false, false
 	s.ep.reset()
@@ -617,21 +618,19 @@ func (s *Socket) connect(host string, port uint16, encrypted bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.setPhaseLocked(phaseLookup)
-	s.wg.Add(1)
+	s.goLocked(func() { s.connectLoop(ctx, host, port) })
 	s.mu.Unlock()
 	s.emitState(HostLookupState)
-	go s.connectLoop(ctx, host, port)
 }
 
 // waitGoroutinesLocked waits for a previous connection's goroutines.
 func (s *Socket) waitGoroutinesLocked() {
-	s.mu.Unlock()
-	s.wg.Wait()
-	s.mu.Lock()
+	for s.live.cur+s.live.old > 0 {
+		s.cond.Wait()
+	}
 }
 
 func (s *Socket) connectLoop(ctx context.Context, host string, port uint16) {
-	defer s.wg.Done()
 	s.mu.Lock()
 	var px Proxy // DefaultProxy unless set
 	if s.proxy != nil {
@@ -766,12 +765,8 @@ func (s *Socket) startAndRun(server bool) error {
 		return err
 	}
 	s.mu.Lock()
-	s.wg.Add(1)
+	s.goLocked(s.runHandshake)
 	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		s.runHandshake()
-	}()
 	return nil
 }
 
@@ -900,16 +895,16 @@ func (s *Socket) serveHandshake(prefix []byte) error {
 		return err
 	}
 	s.mu.Lock()
-	s.wg.Add(1) // as a handshake goroutine: a teardown elsewhere waits for it
+	g := s.enterLocked() // as a handshake goroutine: a teardown elsewhere waits for it
 	s.mu.Unlock()
 	sess, loop := s.handshake(true)
 	if loop {
 		go func() {
-			defer s.wg.Done()
+			defer s.exit(g)
 			s.readLoop(sess, true)
 		}()
 	} else {
-		s.wg.Done()
+		s.exit(g)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1104,6 +1099,7 @@ type teardownHow struct {
 func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	graceful, linger := how.graceful, how.linger
 	s.mu.Lock()
+	gen := s.gen
 	if s.raw == nil && s.state == UnconnectedState {
 		if s.cancel != nil {
 			s.cancel()
@@ -1112,12 +1108,11 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 		s.cond.Broadcast()
 		s.mu.Unlock()
 		if !fromInside {
-			s.awaitGoroutines()
+			s.awaitGoroutines(gen)
 		}
 		return
 	}
 	sess, raw, enc := s.sess, s.raw, s.encryptedLocked()
-	gen := s.gen
 	// From here the end of the stream is ours, not the peer's.
 	var toClosing bool
 	if how.closing && raw != nil && s.phase == phaseConnected {
@@ -1174,7 +1169,7 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 		_ = sess.Close()
 	}
 	if !fromInside {
-		s.awaitGoroutines()
+		s.awaitGoroutines(gen)
 	}
 	// Waiters wake only after stateChanged and disconnected were delivered,
 	// as Qt's waitForDisconnected returns after the signal.
@@ -1211,15 +1206,20 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 	}
 }
 
-// awaitGoroutines waits until the socket's goroutines have exited —
+// awaitGoroutines waits until the goroutines of connection gen and of
+// earlier ones have exited (not those of a reconnection made meanwhile) —
 // except when a handler of the socket is running (from which the caller
 // may come, or which may be blocked for good on something else): they
 // then exit as soon as it returns, for the connection has ended.
-func (s *Socket) awaitGoroutines() {
+func (s *Socket) awaitGoroutines(gen uint32) {
 	if h := s.hub(); h != nil && h.disp.busy() {
 		return
 	}
-	s.wg.Wait()
+	s.mu.Lock()
+	for s.live.old > 0 || (s.live.gen == gen && s.live.cur > 0) {
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
 }
 
 // endTearing wakes the waiters of connection gen's teardown, whose events

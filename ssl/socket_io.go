@@ -176,11 +176,7 @@ func (s *Socket) startWatchLocked() {
 		return
 	}
 	s.path = readWatch
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.watchTransport()
-	}()
+	s.goLocked(s.watchTransport)
 }
 
 // readEnded handles the end of the incoming stream. After the peer's
@@ -257,11 +253,7 @@ func (s *Socket) startPlainReaderLocked() {
 	}
 	s.path = readLoop
 	raw := s.raw
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.readLoop(raw, false)
-	}()
+	s.goLocked(func() { s.readLoop(raw, false) })
 }
 
 // stopPlainReaderLocked stops the plain read loop so that TLS can take over
@@ -328,11 +320,7 @@ func (s *Socket) startEncryptedLoopLocked() {
 	if raw != nil {
 		_ = raw.SetReadDeadline(time.Time{}) // the loop never times out; Read's deadline is ours
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.readLoop(sess, true)
-	}()
+	s.goLocked(func() { s.readLoop(sess, true) })
 }
 
 // wantLoop is called when a subscriber for a loop-only event arrives.
@@ -525,11 +513,7 @@ func (s *Socket) Write(p []byte) (int, error) {
 			s.wqueue = append(s.wqueue, p...)
 			if s.encryptedLocked() && !s.flushing {
 				s.flushing = true
-				s.wg.Add(1)
-				go func() {
-					defer s.wg.Done()
-					s.flushQueue()
-				}()
+				s.goLocked(s.flushQueue)
 			}
 			s.mu.Unlock()
 			return len(p), nil

@@ -364,3 +364,41 @@ func TestServerForwardsFailureAfterAlert(t *testing.T) {
 		}
 	})
 }
+
+// TestAbortRacesReconnect: Abort on an unconnected socket racing a
+// ConnectToHostEncrypted from another goroutine returns at once — it waits
+// for the goroutines of the connection it ended, never for those of the
+// reconnection, whose read loop lives as long as the server keeps the
+// connection (a WaitGroup counted both, and its Wait raced the Add).
+func TestAbortRacesReconnect(t *testing.T) {
+	checkNoLeaks(t)
+	p := newTestPKI(t)
+	srv := newTestServer(t, p.serverConfig(p.server))
+	acceptAll(srv, func(s *Socket) { io.Copy(io.Discard, s) }) // keeps every connection open
+	port := serverPort(srv)
+	s := NewSocket()
+	s.SetSslConfiguration(p.clientConfig())
+	s.OnReadyRead(func() { s.ReadAll() }) // a read loop per connection
+	defer s.Abort()
+	for i := 0; i < 100; i++ {
+		s.ConnectToHostEncrypted("localhost", port)
+		if !s.WaitForEncrypted(10 * time.Second) {
+			t.Fatal(s.ErrorString())
+		}
+		s.Abort()
+		reconnected := make(chan struct{})
+		go func() { s.ConnectToHostEncrypted("localhost", port); close(reconnected) }()
+		aborted := make(chan struct{})
+		go func() { s.Abort(); close(aborted) }()
+		select {
+		case <-aborted:
+		case <-time.After(20 * time.Second): // a hang, not a slow machine
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("iteration %d: Abort waited for the reconnection\n%s", i, buf)
+		}
+		<-reconnected
+		s.WaitForEncrypted(10 * time.Second) // the reconnection, if Abort came first
+		s.Abort()
+	}
+}

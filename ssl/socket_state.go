@@ -132,3 +132,48 @@ const (
 	// stays open; a goroutine only waits for the TCP close.
 	readWatch
 )
+
+// liveGoroutines counts the socket's goroutines per connection, under
+// Socket.mu: a teardown waits for those of its own connection and earlier
+// ones, never for a reconnection's made meanwhile (a sync.WaitGroup cannot
+// tell them apart, and its Add from zero may not race its Wait — a
+// reconnection racing Abort did exactly that).
+type liveGoroutines struct {
+	cur int32  // of connection gen
+	old int32  // of earlier connections (still ending after a reconnection from a handler)
+	gen uint32 // the connection cur counts
+}
+
+// newConnectionLocked starts counting connection gen's goroutines apart.
+func (l *liveGoroutines) newConnectionLocked(gen uint32) {
+	l.old += l.cur
+	l.cur, l.gen = 0, gen
+}
+
+// enterLocked counts the calling goroutine as one of the connection's; it
+// returns the token exit takes.
+func (s *Socket) enterLocked() uint32 {
+	s.live.cur++
+	return s.live.gen
+}
+
+// exit ends what enterLocked counted and wakes the waiters.
+func (s *Socket) exit(gen uint32) {
+	s.mu.Lock()
+	if gen == s.live.gen {
+		s.live.cur--
+	} else {
+		s.live.old--
+	}
+	s.cond.Broadcast()
+	s.mu.Unlock()
+}
+
+// goLocked runs f on a new goroutine counted as the connection's.
+func (s *Socket) goLocked(f func()) {
+	g := s.enterLocked()
+	go func() {
+		defer s.exit(g)
+		f()
+	}()
+}
