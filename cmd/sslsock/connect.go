@@ -505,6 +505,9 @@ func (a *app) finishFailed(o *connectOpts, p *connectPlan, sock *ssl.Socket, ss 
 	a.printReport(o, rep, sock.PeerCertificateChain(), ss)
 	if !o.asJSON {
 		fmt.Fprintf(a.stderr, "sslsock: not encrypted: %s\n", rep.ErrorString)
+		if o.pskKey != "" && len(rep.PeerChain) == 0 && o.tls.verify != "none" {
+			fmt.Fprintln(a.stderr, "sslsock: a PSK server presents no certificate: add --verify none (the pre-shared key authenticates it)")
+		}
 	}
 	return 1, nil
 }

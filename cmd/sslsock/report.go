@@ -142,6 +142,8 @@ func (r *connectReport) verdict(p *connectPlan, o *connectOpts) string {
 		unconfirmed = fmt.Sprintf("; not confirmed: the server sent nothing within %s after the handshake (a TLS 1.3 server rejects a client certificate only then)", o.confirm)
 	}
 	switch {
+	case o.pskKey != "" && len(r.PeerChain) == 0:
+		return fmt.Sprintf("OK: encrypted with %s; authenticated by the pre-shared key (identity %q), no certificate%s", r.ProtocolVersion, o.pskIdentity, unconfirmed)
 	case o.tls.verify == "none":
 		return fmt.Sprintf("OK: encrypted with %s; the certificate was NOT verified (--verify none)%s", r.ProtocolVersion, unconfirmed)
 	case len(r.SslErrors) > 0:

@@ -48,7 +48,9 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "serve TLS: echo, www (HTTP/1.1 and HTTP/2), discard or source:N",
 		Long: `serve listens for TLS connections and logs each event (one JSON object per
 line with --json). Without --cert it mints a throwaway CA and a localhost
-certificate and prints where the CA is. It asks clients for a certificate
+certificate and prints where the CA is; with --psk and no --cert it serves
+PSK only, with no certificate, so clients can only negotiate PSK (PSK needs
+--backend openssl: crypto/tls, the go backend, has no PSK). It asks clients for a certificate
 only with --verify query (ask) or --verify peer (require). A client that
 speaks plain HTTP is told so (a 400 answer), closed at once and logged. --mode www answers HTTP requests
 (HTTP/2 when the client chooses h2) with a description of the TLS session.`,
@@ -67,7 +69,7 @@ speaks plain HTTP is told so (a 400 answer), closed at once and logged. --mode w
 	fs.IntVar(&o.maxConns, "max-conns", ssl.DefaultMaxPendingConnections, "connections handshaking or waiting at once")
 	fs.BoolVar(&o.once, "once", false, "serve one connection (or one failed attempt), then exit")
 	fs.StringVar(&o.pskHint, "psk-hint", "", "PSK identity hint (backends with PSK)")
-	fs.StringArrayVar(&o.psks, "psk", nil, "PSK as ID:HEX (repeatable; backends with PSK)")
+	fs.StringArrayVar(&o.psks, "psk", nil, "PSK as ID:HEX (repeatable; --backend openssl); without --cert: PSK only, no certificate")
 	fs.StringVar(&o.pkiDir, "pki-dir", "", "where to write the throwaway CA (default: a temporary directory, removed at exit)")
 	fs.BoolVar(&o.asJSON, "json", false, "one JSON object per event and line")
 	c.RunE = a.command(func([]string) (int, error) { return a.runServe(&o) })
@@ -96,13 +98,6 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 	if o.mode == "www" && o.tls.alpn == "" {
 		o.tls.alpn = "h2,http/1.1" // served properly: HTTP/2 through ssl.ServeHTTP
 	}
-	cfg, err := o.tls.configuration(a.stderr)
-	if err != nil {
-		return exitFor(err), err
-	}
-	if (o.pskHint != "" || len(o.psks) > 0) && !ssl.IsFeatureSupported(ssl.FeaturePsk, o.tls.backendName()) {
-		return 1, fmt.Errorf("the %s backend has no PSK support", o.tls.backendName())
-	}
 	pskKeys := map[string][]byte{}
 	for _, p := range o.psks {
 		id, hexKey, ok := strings.Cut(p, ":")
@@ -112,11 +107,28 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 		}
 		pskKeys[id] = key
 	}
+	// --psk without --cert: a PSK-only server, with no certificate at all
+	// (as openssl s_server -nocert -psk, and Qt's PSK servers), so that
+	// clients can only negotiate PSK.
+	pskOnly := len(pskKeys) > 0 && o.tls.cert == ""
+	if pskOnly && (o.chain != "" || o.staple != "") {
+		return 2, usagef("--chain and --ocsp-staple need --cert (--psk without --cert serves PSK only, with no certificate)")
+	}
+	if err := o.tls.check(); err != nil {
+		return exitFor(err), err
+	}
+	if (o.pskHint != "" || len(o.psks) > 0) && !ssl.IsFeatureSupported(ssl.FeaturePsk, o.tls.backendName()) {
+		return 2, usagef("--psk and --psk-hint need a backend with PSK: --backend openssl (the %s backend has none; crypto/tls has no PSK)", o.tls.backendName())
+	}
+	cfg, err := o.tls.configuration(a.stderr)
+	if err != nil {
+		return exitFor(err), err
+	}
 	if o.pskHint != "" {
 		cfg.SetPreSharedKeyIdentityHint([]byte(o.pskHint))
 	}
 	out := &eventLog{w: a.stdout, json: o.asJSON}
-	if o.tls.cert == "" {
+	if o.tls.cert == "" && !pskOnly {
 		dir, err := throwawayIdentity(&cfg, o.pkiDir, out)
 		if err != nil {
 			return 1, err
@@ -136,7 +148,13 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 			return 1, fmt.Errorf("--ocsp-staple: %w", err)
 		}
 	}
-	if err := cfg.Validate(ssl.SslServerMode); err != nil {
+	mode := ssl.SslServerMode
+	if pskOnly {
+		// A PSK-only server needs neither a certificate nor a hint: the
+		// checks that remain (protocol, key pairs) are the client's.
+		mode = ssl.SslClientMode
+	}
+	if err := cfg.Validate(mode); err != nil {
 		return 1, err
 	}
 	ctx, stop := signal.NotifyContext(a.ctx, os.Interrupt, syscall.SIGTERM)
@@ -177,8 +195,15 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 	srv.OnAlertReceived(func(s *ssl.Socket, l ssl.AlertLevel, t ssl.AlertType, d string) {
 		out.event("alertReceived", s, map[string]any{"level": l.String(), "type": t.String(), "description": d})
 	})
-	out.event("listening", nil, map[string]any{"address": srv.Addr().String(), "backend": o.tls.backendName(),
-		"alpn": strings.Join(cfg.AllowedNextProtocols(), ","), "clientCertificates": o.tls.verify})
+	listening := map[string]any{"address": srv.Addr().String(), "backend": o.tls.backendName(),
+		"alpn": strings.Join(cfg.AllowedNextProtocols(), ","), "clientCertificates": o.tls.verify}
+	switch {
+	case pskOnly:
+		listening["psk"] = "only (no certificate)"
+	case len(pskKeys) > 0:
+		listening["psk"] = "and certificates"
+	}
+	out.event("listening", nil, listening)
 	go func() { <-ctx.Done(); srv.Close() }()
 
 	sl := &sessionListener{srv: srv, ctx: ctx, out: out, once: o.once, closed: func() {
@@ -467,7 +492,7 @@ func (l *eventLog) event(name string, s *ssl.Socket, fields map[string]any) {
 		return
 	}
 	var parts []string
-	for _, k := range []string{"peer", "address", "backend", "alpn", "clientCertificates", "protocol", "cipher", "group", "resumed",
+	for _, k := range []string{"peer", "address", "backend", "alpn", "clientCertificates", "psk", "protocol", "cipher", "group", "resumed",
 		"socketError", "errorString", "caFile", "caSha256", "leafSpkiSha256Base64", "type", "request", "description"} {
 		if v, ok := fields[k]; ok && fmt.Sprint(v) != "" {
 			text := fmt.Sprint(v)
