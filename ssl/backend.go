@@ -221,6 +221,11 @@ type SessionState struct {
 	EphemeralKey Key
 	// ServerName is the SNI name (the one the client sent, on a server).
 	ServerName string
+	// TicketKeyID identifies the session-ticket key of a resumed session
+	// (TicketKeyID of the key's name): on a server, the key of its set
+	// that opened the ticket; on a client, the key named at the start of
+	// the ticket it offered. "" when not resumed or not known.
+	TicketKeyID string
 }
 
 // ErrWantRead is returned (errors.Is) by Engine and EngineCore Handshake,

@@ -32,7 +32,7 @@ func (goBackend) SupportedProtocols() []Protocol {
 
 func (goBackend) SupportedFeatures() []SupportedFeature {
 	return []SupportedFeature{FeatureCertificateVerification, FeatureClientSideAlpn, FeatureServerSideAlpn,
-		FeatureOcsp, FeatureSessionTicket}
+		FeatureOcsp, FeatureSessionTicket, FeatureSessionTicketKeys}
 }
 
 func (goBackend) ImplementedClasses() []ImplementedClass {
@@ -123,7 +123,12 @@ func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 		tc.VerifyConnection = sh.verifyConnection
 	}
 	tc.SessionTicketsDisabled = cfg.TestSslOption(SslOptionDisableSessionTickets)
-	if p.Server {
+	ticketKeys := cfg.SessionTicketKeys()
+	if p.Server && ticketKeys != nil {
+		if err := goTicketKeys(tc, ticketKeys, sh); err != nil {
+			return nil, err
+		}
+	} else if p.Server {
 		keys, _ := sessionTicketKeys()
 		tc.SetSessionTicketKeys(keys)
 	} else if !cfg.TestSslOption(SslOptionDisableSessionPersistence) && !tc.SessionTicketsDisabled {
@@ -134,6 +139,9 @@ func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 				return nil, invalidUserData("Invalid session ticket: " + err.Error())
 			}
 			cache.offered = cs
+			if ticket, _, err := cs.ResumptionState(); err == nil && sh != nil {
+				sh.noteOfferedTicket(ticket)
+			}
 		}
 		tc.ClientSessionCache = cache
 	}
@@ -152,6 +160,9 @@ func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 		}
 		if protos := tc.NextProtos; len(protos) > 0 {
 			tc = alpnByClientPreference(tc, protos, sh)
+		}
+		if ticketKeys != nil && sh == nil {
+			goNoteTicketKeys(tc, ticketKeys)
 		}
 	} else {
 		tc.InsecureSkipVerify = true // our verifier runs in VerifyConnection
@@ -246,6 +257,11 @@ type goShared struct {
 	verifyFailed  atomic.Bool // our verification refused the peer: crypto/tls sent bad_certificate
 
 	closeNotified atomic.Bool // the peer's close_notify was reported
+
+	// ticketKeyID identifies the session-ticket key of a resumed session
+	// (ticketkeys_go.go): on a server the key that opened the ticket, on a
+	// client the one named in the ticket offered.
+	ticketKeyID atomic.Pointer[string]
 
 	fatalMu sync.Mutex
 	fatal   error // a fatal alert was sent or received: no close_notify any more
@@ -352,7 +368,8 @@ func alertDescription(err error) string {
 // state converts crypto/tls's view of the session.
 func (sh *goShared) state(cs tls.ConnectionState) SessionState {
 	st := SessionState{Version: cs.Version, Cipher: CipherFromID(cs.CipherSuite), ALPN: cs.NegotiatedProtocol,
-		OCSPResponse: cs.OCSPResponse, Resumed: cs.DidResume, ServerName: cs.ServerName}
+		OCSPResponse: cs.OCSPResponse, Resumed: cs.DidResume, ServerName: cs.ServerName,
+		TicketKeyID: sh.resumedTicketKey(cs.DidResume)}
 	for _, x := range cs.PeerCertificates {
 		st.PeerChain = append(st.PeerChain, NewCertificate(x))
 	}

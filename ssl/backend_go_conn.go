@@ -64,7 +64,7 @@ func (goBackend) NewStream(transport net.Conn, p SessionParams) (Stream, error) 
 		return nil, err
 	}
 	tr := &s.tr
-	tr.Conn, tr.prefix = transport, p.Received
+	tr.Conn, tr.prefix, tr.shared = transport, p.Received, sh
 	tr.prefixLen.Store(int64(len(p.Received)))
 	if !p.Server {
 		tr.sniff = &keySniffer{}
@@ -231,6 +231,7 @@ type goTransport struct {
 	sniff         *keySniffer // client side: finds the server's ephemeral key
 	prefixLen     atomic.Int64
 	eof           atomic.Bool // the TCP stream ended
+	shared        *goShared   // the stream's; constant
 
 	// Owned by the writing goroutine (crypto/tls's c.out lock, and the
 	// Stream contract's one writer at a time).

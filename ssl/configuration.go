@@ -47,7 +47,8 @@ type Configuration struct {
 	sessionProtocolSet     bool
 	peerCertificateChain   []Certificate
 	ephemeralServerKey     Key
-	keyLogWriter           io.Writer // SetKeyLogWriter (keylog.go)
+	keyLogWriter           io.Writer       // SetKeyLogWriter (keylog.go)
+	ticketKeys             TicketKeySource // SetSessionTicketKeys (ticketkeys.go)
 
 	// prep holds what a backend derived from this configuration once for
 	// all the sockets sharing it (a Server's snapshot): set only on such

@@ -34,6 +34,9 @@ func validateConfiguration(c Configuration, server bool) error {
 		if c.OcspStaplingEnabled() {
 			return invalidUserData("Server-side QSslSocket does not support OCSP stapling")
 		}
+		if err := checkTicketKeys(c, true, backendByName(c.Backend())); err != nil {
+			return err
+		}
 	}
 	if staple := c.OcspStaple(); len(staple) > 0 {
 		if len(chain) == 0 {

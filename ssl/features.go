@@ -33,8 +33,17 @@ const (
 	FeatureAlerts                  SupportedFeature = 6
 )
 
+// SupportedFeature values beyond Qt's (numbered from 100, clear of Qt's).
+const (
+	// FeatureSessionTicketKeys: a server encrypts its session tickets with
+	// keys the application gives (Configuration.SetSessionTicketKeys), so
+	// that servers sharing them resume each other's sessions.
+	FeatureSessionTicketKeys SupportedFeature = 100
+)
+
 var supportedFeatureNames = newEnumTable("SupportedFeature", map[SupportedFeature]string{
 	FeatureCertificateVerification: "CertificateVerification", FeatureClientSideAlpn: "ClientSideAlpn",
 	FeatureServerSideAlpn: "ServerSideAlpn", FeatureOcsp: "Ocsp", FeaturePsk: "Psk",
 	FeatureSessionTicket: "SessionTicket", FeatureAlerts: "Alerts",
+	FeatureSessionTicketKeys: "SessionTicketKeys",
 })

@@ -37,10 +37,12 @@ func (backend) SupportedProtocols() []ssl.Protocol {
 	return protos
 }
 
-// SupportedFeatures: everything QSsl::SupportedFeature names.
+// SupportedFeatures: everything QSsl::SupportedFeature names, and shared
+// session ticket keys.
 func (backend) SupportedFeatures() []ssl.SupportedFeature {
 	return []ssl.SupportedFeature{ssl.FeatureCertificateVerification, ssl.FeatureClientSideAlpn,
-		ssl.FeatureServerSideAlpn, ssl.FeatureOcsp, ssl.FeaturePsk, ssl.FeatureSessionTicket, ssl.FeatureAlerts}
+		ssl.FeatureServerSideAlpn, ssl.FeatureOcsp, ssl.FeaturePsk, ssl.FeatureSessionTicket, ssl.FeatureAlerts,
+		ssl.FeatureSessionTicketKeys}
 }
 
 // ImplementedClasses: the TLS socket and the value types package ssl

@@ -117,6 +117,7 @@ type contextSpec struct {
 	setOpts      uint64
 	clearOpts    uint64
 	conf         [][2]string // SSL_CONF commands, sorted by name
+	ticketKeys   bool        // server: the application's ticket keys (ticketkeys.go)
 }
 
 func newContextSpec(p ssl.SessionParams) (*contextSpec, error) {
@@ -183,6 +184,7 @@ func newContextSpec(p ssl.SessionParams) (*contextSpec, error) {
 			return nil, invalidUserData("Diffie-Hellman parameters are not valid: " + dh.ErrorString())
 		}
 		s.dh = dh.ToDer()
+		s.ticketKeys = cfg.SessionTicketKeys() != nil
 	}
 	s.setOpts = opNoRenegotiation
 	flag := func(on bool, bits uint64) {
@@ -242,6 +244,9 @@ func (s *contextSpec) digest() [32]byte {
 	for _, kv := range s.conf {
 		str(kv[0])
 		str(kv[1])
+	}
+	if s.ticketKeys {
+		num(1)
 	}
 	var out [32]byte
 	h.Sum(out[:0])
@@ -316,6 +321,9 @@ func (s *contextSpec) build() (ctx *C.SSL_CTX, err error) {
 		}
 	}
 	C.shim_ctx_set_options(ctx, C.uint64_t(s.setOpts), C.uint64_t(s.clearOpts))
+	if s.ticketKeys && C.shim_ctx_set_ticket_keys_cb(ctx, &e) == 0 {
+		return nil, errorFrom("SSL_CTX_set_tlsext_ticket_key_evp_cb", &e)
+	}
 	for _, kv := range s.conf {
 		ck, cv := C.CString(kv[0]), C.CString(kv[1])
 		ok := C.shim_ctx_conf_cmd(ctx, server, ck, cv, &e)

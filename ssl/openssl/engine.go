@@ -67,6 +67,13 @@ type engine struct {
 	// offeredChain is the chain stored with the session offered for
 	// resumption; a resumed handshake is verified on it again.
 	offeredChain []ssl.Certificate
+	// ticketKeys: a server's own session ticket keys (ticketkeys.go).
+	ticketKeys ssl.TicketKeySource
+
+	// ticketKeyID identifies the ticket key of a resumed session: on a
+	// server the key that opened it (set in the ticket key callback), on a
+	// client the one named in the ticket offered.
+	ticketKeyID string
 
 	// The handshake's verification. VerifyPeer is asked exactly once per
 	// handshake (again while it answers ssl.ErrWantRetryVerify), where both the
@@ -127,7 +134,11 @@ func newEngine(p ssl.SessionParams) (*engine, error) {
 				return nil, invalidUserData("Invalid session ticket: " + err.Error())
 			}
 			session, e.offeredChain = sess, chain
+			e.ticketKeyID = offeredTicketKeyID(sess)
 		}
+	}
+	if p.Server {
+		e.ticketKeys = cfg.SessionTicketKeys()
 	}
 	if err := e.init(p, session); err != nil {
 		return nil, err
@@ -498,6 +509,9 @@ func (e *engine) State() ssl.SessionState {
 		Cipher:       ssl.CipherFromID(uint16(C.shim_conn_cipher_id(e.c))),
 		Resumed:      C.shim_conn_session_reused(e.c) == 1,
 		OCSPResponse: e.ocspResponse(),
+	}
+	if st.Resumed {
+		st.TicketKeyID = e.ticketKeyID
 	}
 	if e.tlsDone || e.decided || e.pending {
 		st.PeerChain = e.chain

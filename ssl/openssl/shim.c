@@ -25,6 +25,19 @@ typedef struct x509_st X509;
 typedef struct x509_store_ctx_st X509_STORE_CTX;
 typedef struct evp_pkey_st EVP_PKEY;
 typedef struct evp_md_st EVP_MD;
+typedef struct evp_cipher_st EVP_CIPHER;
+typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
+typedef struct evp_mac_ctx_st EVP_MAC_CTX;
+typedef struct engine_st ENGINE;
+
+// <openssl/core.h>: OSSL_PARAM, built with OSSL_PARAM_construct_*.
+typedef struct ossl_param_st {
+	const char *key;
+	unsigned int data_type;
+	void *data;
+	size_t data_size;
+	size_t return_size;
+} OSSL_PARAM;
 
 // <openssl/ssl.h>, <openssl/tls1.h>, <openssl/bio.h>, <openssl/x509_vfy.h>
 #define SSL_ERROR_NONE 0                        // SSL_ERROR_NONE
@@ -88,6 +101,7 @@ typedef int (*psk_use_session_cb)(SSL *, const EVP_MD *, const unsigned char **,
 typedef int (*psk_find_session_cb)(SSL *, const unsigned char *, size_t, SSL_SESSION **);
 typedef int (*new_session_cb)(SSL *, SSL_SESSION *);
 typedef int (*status_cb)(SSL *, void *);
+typedef int (*ticket_key_evp_cb)(SSL *, unsigned char *, unsigned char *, EVP_CIPHER_CTX *, EVP_MAC_CTX *, int);
 
 // The entry points, filled by shim_load.
 typedef struct {
@@ -130,6 +144,15 @@ typedef struct {
 	void *(*CRYPTO_malloc)(size_t, const char *, int);
 	void (*OPENSSL_cleanse)(void *, size_t);
 	int (*CRYPTO_get_ex_new_index)(int, long, void *, void *, void *, void *);
+	const EVP_CIPHER *(*EVP_aes_128_cbc)(void);
+	const EVP_CIPHER *(*EVP_aes_256_cbc)(void);
+	int (*EVP_EncryptInit_ex)(EVP_CIPHER_CTX *, const EVP_CIPHER *, ENGINE *, const unsigned char *, const unsigned char *);
+	int (*EVP_DecryptInit_ex)(EVP_CIPHER_CTX *, const EVP_CIPHER *, ENGINE *, const unsigned char *, const unsigned char *);
+	int (*EVP_MAC_CTX_set_params)(EVP_MAC_CTX *, const OSSL_PARAM *);
+	OSSL_PARAM (*OSSL_PARAM_construct_utf8_string)(const char *, char *, size_t);
+	OSSL_PARAM (*OSSL_PARAM_construct_octet_string)(const char *, void *, size_t);
+	OSSL_PARAM (*OSSL_PARAM_construct_end)(void);
+	int (*RAND_bytes)(unsigned char *, int);
 	// libssl
 	const SSL_METHOD *(*TLS_method)(void);
 	SSL_CTX *(*SSL_CTX_new)(const SSL_METHOD *);
@@ -208,6 +231,8 @@ typedef struct {
 	unsigned long (*SSL_SESSION_get_ticket_lifetime_hint)(const SSL_SESSION *);
 	int (*i2d_SSL_SESSION)(SSL_SESSION *, unsigned char **);
 	SSL_SESSION *(*d2i_SSL_SESSION)(SSL_SESSION **, const unsigned char **, long);
+	int (*SSL_CTX_set_tlsext_ticket_key_evp_cb)(SSL_CTX *, ticket_key_evp_cb);
+	void (*SSL_SESSION_get0_ticket)(const SSL_SESSION *, const unsigned char **, size_t *);
 } functions;
 
 static functions F;
@@ -293,6 +318,15 @@ static int load_symbols(functions *f, void *crypto_lib, void *ssl_lib, char *why
 	SYM(crypto_lib, CRYPTO_malloc);
 	SYM(crypto_lib, OPENSSL_cleanse);
 	SYM(crypto_lib, CRYPTO_get_ex_new_index);
+	SYM(crypto_lib, EVP_aes_128_cbc);
+	SYM(crypto_lib, EVP_aes_256_cbc);
+	SYM(crypto_lib, EVP_EncryptInit_ex);
+	SYM(crypto_lib, EVP_DecryptInit_ex);
+	SYM(crypto_lib, EVP_MAC_CTX_set_params);
+	SYM(crypto_lib, OSSL_PARAM_construct_utf8_string);
+	SYM(crypto_lib, OSSL_PARAM_construct_octet_string);
+	SYM(crypto_lib, OSSL_PARAM_construct_end);
+	SYM(crypto_lib, RAND_bytes);
 	SYM(ssl_lib, TLS_method);
 	SYM(ssl_lib, SSL_CTX_new);
 	SYM(ssl_lib, SSL_CTX_free);
@@ -370,6 +404,8 @@ static int load_symbols(functions *f, void *crypto_lib, void *ssl_lib, char *why
 	SYM(ssl_lib, SSL_SESSION_get_ticket_lifetime_hint);
 	SYM(ssl_lib, i2d_SSL_SESSION);
 	SYM(ssl_lib, d2i_SSL_SESSION);
+	SYM(ssl_lib, SSL_CTX_set_tlsext_ticket_key_evp_cb);
+	SYM(ssl_lib, SSL_SESSION_get0_ticket);
 	return 1;
 }
 
@@ -766,6 +802,58 @@ static int psk_find_session_callback(SSL *ssl, const unsigned char *identity, si
 		return 1; // no key for this identity: OpenSSL goes on with tickets, then certificates
 	*sess = psk_session(ssl, c, NULL);
 	return *sess != NULL;
+}
+
+// ticket_key_callback is libssl's session ticket key callback
+// (SSL_CTX_set_tlsext_ticket_key_evp_cb) for a server with the
+// application's keys: Go picks the key (the first to encrypt, the one
+// named in the ticket to decrypt) and hands its AES and HMAC keys over;
+// libcrypto does the cryptography (AES-CBC, HMAC-SHA256), as with
+// libssl's own keys. Returns, as libssl asks: encrypting, 1 (0 issues no
+// ticket); decrypting, 0 for a ticket no key opens (a full handshake
+// follows), 1 for the encrypting key, 2 for an older one or any TLS 1.3
+// ticket (renew the ticket); -1 on an error.
+static int ticket_key_callback(SSL *ssl, unsigned char *key_name, unsigned char *iv, EVP_CIPHER_CTX *cctx,
+                               EVP_MAC_CTX *hctx, int enc) {
+	shim_conn *c = conn_of(ssl);
+	if (c == NULL)
+		return enc ? -1 : 0;
+	unsigned char aes[32], hmac[32];
+	int aes_len = 0, hmac_len = 0;
+	int r = sslsockTicketKey(c->handle, enc, key_name, aes, &aes_len, hmac, &hmac_len);
+	if (r <= 0 || (aes_len != 16 && aes_len != 32) || hmac_len <= 0 || hmac_len > 32) {
+		F.OPENSSL_cleanse(aes, sizeof aes);
+		F.OPENSSL_cleanse(hmac, sizeof hmac);
+		return r < 0 ? -1 : 0;
+	}
+	int ok = 1;
+	if (enc && F.RAND_bytes(iv, 16) != 1) // EVP_MAX_IV_LENGTH, AES's block
+		ok = 0;
+	if (ok) {
+		static char sha256[] = "SHA256";
+		OSSL_PARAM params[3];
+		params[0] = F.OSSL_PARAM_construct_octet_string("key", hmac, (size_t)hmac_len); // OSSL_MAC_PARAM_KEY
+		params[1] = F.OSSL_PARAM_construct_utf8_string("digest", sha256, 0);            // OSSL_MAC_PARAM_DIGEST
+		params[2] = F.OSSL_PARAM_construct_end();
+		const EVP_CIPHER *cipher = aes_len == 32 ? F.EVP_aes_256_cbc() : F.EVP_aes_128_cbc();
+		ok = F.EVP_MAC_CTX_set_params(hctx, params) == 1 &&
+		     (enc ? F.EVP_EncryptInit_ex(cctx, cipher, NULL, aes, iv) : F.EVP_DecryptInit_ex(cctx, cipher, NULL, aes, iv)) == 1;
+	}
+	F.OPENSSL_cleanse(aes, sizeof aes);
+	F.OPENSSL_cleanse(hmac, sizeof hmac);
+	if (!ok)
+		return -1;
+	// TLS 1.3: a new ticket after every resumption, as crypto/tls sends
+	// (libssl sends one only when asked to renew), so that a client uses
+	// each ticket once (RFC 8446 C.4).
+	if (!enc && r == 1 && F.SSL_version(ssl) == TLS1_3_VERSION)
+		r = 2;
+	return r;
+}
+
+int shim_ctx_set_ticket_keys_cb(SSL_CTX *ctx, shim_err *e) {
+	err_begin(e);
+	return err_end(F.SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_callback) == 1, e);
 }
 
 // ---- contexts ----
@@ -1262,3 +1350,19 @@ int shim_session_der(SSL_SESSION *s, unsigned char *buf, int len) {
 
 long shim_session_lifetime_hint(SSL_SESSION *s) { return (long)F.SSL_SESSION_get_ticket_lifetime_hint(s); }
 int shim_session_resumable(SSL_SESSION *s) { return F.SSL_SESSION_is_resumable(s); }
+
+int shim_session_ticket_name(const unsigned char *der, int len, unsigned char *name) {
+	const unsigned char *p = der;
+	SSL_SESSION *s = F.d2i_SSL_SESSION(NULL, &p, len);
+	F.ERR_clear_error();
+	if (s == NULL)
+		return 0;
+	const unsigned char *tick = NULL;
+	size_t n = 0;
+	F.SSL_SESSION_get0_ticket(s, &tick, &n);
+	int ok = tick != NULL && n >= 16;
+	if (ok)
+		memcpy(name, tick, 16);
+	F.SSL_SESSION_free(s);
+	return ok;
+}

@@ -66,6 +66,9 @@ int shim_ctx_set_psk_identity_hint(SSL_CTX *ctx, const char *hint, shim_err *e);
 void shim_ctx_set_options(SSL_CTX *ctx, uint64_t set, uint64_t clear);
 int shim_ctx_conf_cmd(SSL_CTX *ctx, int server, const char *cmd, const char *value, shim_err *e);
 int shim_ctx_security_level(SSL_CTX *ctx);
+// shim_ctx_set_ticket_keys_cb makes a server context ask the connection's
+// engine for its session ticket keys (sslsockTicketKey).
+int shim_ctx_set_ticket_keys_cb(SSL_CTX *ctx, shim_err *e);
 
 // Connections.
 shim_conn *shim_conn_new(SSL_CTX *ctx, int server, uintptr_t handle, size_t max_pending, shim_err *e);
@@ -123,6 +126,10 @@ int shim_x509_der(void *x509, unsigned char *buf, int len);
 int shim_session_der(SSL_SESSION *s, unsigned char *buf, int len);
 long shim_session_lifetime_hint(SSL_SESSION *s);
 int shim_session_resumable(SSL_SESSION *s);
+// shim_session_ticket_name copies the first 16 bytes of a serialized
+// session's ticket (the key name, in RFC 5077's layout) to name: 1 when
+// the session has a ticket that long, else 0.
+int shim_session_ticket_name(const unsigned char *der, int len, unsigned char *name);
 
 // Cipher list of a fresh SSL for the context: IANA ids.
 int shim_ctx_cipher_ids(SSL_CTX *ctx, int *ids, int max);
