@@ -83,8 +83,8 @@ shown; elsewhere the connection fails unless the problems are ignored with
 	fs.BoolVar(&o.ocsp, "ocsp", false, "request and check a stapled OCSP response")
 	fs.StringVar(&o.starttls, "starttls", "", "upgrade a plain session first: "+strings.Join(starttlsProtocols, ", "))
 	fs.StringVar(&o.proxy, "proxy", "", "proxy: socks5://[user:pass@]host:port, http://host:port, or env ($HTTPS_PROXY, $ALL_PROXY, $NO_PROXY)")
-	fs.StringVar(&o.sessionOut, "session-out", "", "save the session ticket to this file")
-	fs.StringVar(&o.sessionIn, "session-in", "", "resume the session saved in this file")
+	fs.StringVar(&o.sessionOut, "session-out", "", "save the session ticket to this file (also --sess-out, as s_client)")
+	fs.StringVar(&o.sessionIn, "session-in", "", "resume the session saved in this file (also --sess-in)")
 	fs.StringVar(&o.pskIdentity, "psk-identity", "", "PSK identity (backends with PSK)")
 	fs.StringVar(&o.pskKey, "psk-key", "", "PSK key, hex (backends with PSK)")
 	fs.StringVar(&o.send, "send", "", `send this text after the handshake (\r \n \t escapes), report what comes back, and exit`)
@@ -103,6 +103,9 @@ shown; elsewhere the connection fails unless the problems are ignored with
 			name = "verify-name"
 		case "settle":
 			name = "confirm-timeout"
+		}
+		if alias, ok := sessionFlagAliases[name]; ok { // s_client's names
+			name = alias
 		}
 		return pflag.NormalizedName(name)
 	})
@@ -416,6 +419,7 @@ func (a *app) runConnect(o *connectOpts, target string) (int, error) {
 	ss.mu.Lock()
 	rep.fill(&ss, cs, sslCfg, ocsp, resumed, o.showCerts)
 	ss.mu.Unlock()
+	rep.TicketKey, rep.SessionOffered = sock.SessionTicketKeyID(), len(p.cfg.SessionTicket()) > 0
 	rep.Encrypted = true
 	rep.OK = rep.AlertAfterHandshake == nil
 	rep.Verdict = rep.verdict(p, o)

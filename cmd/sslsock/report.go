@@ -25,6 +25,8 @@ type connectReport struct {
 	KeyExchangeGroup    string      `json:"keyExchangeGroup"`
 	ALPN                jsonALPN    `json:"alpn"`
 	Resumed             bool        `json:"resumed"`
+	TicketKey           string      `json:"ticketKey,omitempty"` // ticketkeys.go
+	SessionOffered      bool        `json:"sessionOffered"`
 	PeerChain           []jsonCert  `json:"peerChain"`
 	SslErrors           []jsonError `json:"sslErrors"`
 	PeerVerifyErrors    []jsonError `json:"peerVerifyErrors"`
@@ -193,7 +195,7 @@ func (a *app) printReport(o *connectOpts, r *connectReport, chain []ssl.Certific
 		}
 		fmt.Fprintf(w, "key exchange:  %s\n", group)
 		fmt.Fprintf(w, "ALPN:          %s\n", alpnWords(r.ALPN))
-		fmt.Fprintf(w, "resumed:       %s\n", yesNo(r.Resumed))
+		fmt.Fprintf(w, "resumed:       %s\n", resumedWords(r))
 		for _, oc := range r.OCSP {
 			fmt.Fprintf(w, "OCSP:          %s (reason %s)\n", strings.ToLower(oc.Status), oc.Reason)
 		}

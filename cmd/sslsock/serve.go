@@ -39,6 +39,7 @@ type serveOpts struct {
 	once, asJSON         bool
 	pskHint              string
 	psks                 []string
+	ticketKeys           string // --ticket-keys (ticketkeys.go)
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -70,6 +71,7 @@ speaks plain HTTP is told so (a 400 answer), closed at once and logged. --mode w
 	fs.BoolVar(&o.once, "once", false, "serve one connection (or one failed attempt), then exit")
 	fs.StringVar(&o.pskHint, "psk-hint", "", "PSK identity hint (backends with PSK)")
 	fs.StringArrayVar(&o.psks, "psk", nil, "PSK as ID:HEX (repeatable; --backend openssl); without --cert: PSK only, no certificate")
+	fs.StringVar(&o.ticketKeys, "ticket-keys", "", "session ticket keys shared with other servers: a file of base64 keys, one per line, newest first (reloaded when it changes; see docs/session-resumption.md)")
 	fs.StringVar(&o.pkiDir, "pki-dir", "", "where to write the throwaway CA (default: a temporary directory, removed at exit)")
 	fs.BoolVar(&o.asJSON, "json", false, "one JSON object per event and line")
 	c.RunE = a.command(func([]string) (int, error) { return a.runServe(&o) })
@@ -161,6 +163,11 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 	defer stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if o.ticketKeys != "" {
+		if err := serveTicketKeys(ctx, o.ticketKeys, o.tls.backendName(), &cfg, out); err != nil {
+			return 1, err
+		}
+	}
 	finishOnce := func() {
 		if o.once {
 			cancel()
@@ -275,7 +282,7 @@ func (l *sessionListener) Accept() (net.Conn, error) {
 	c := sock.SslConfiguration()
 	l.out.event("encrypted", sock, map[string]any{"protocol": ssl.ProtocolFromVersion(cs.Version).String(),
 		"cipher": ssl.CipherFromID(cs.CipherSuite).Name(),
-		"group":  groupName(cs), "alpn": cs.NegotiatedProtocol, "resumed": cs.DidResume,
+		"group":  groupName(cs), "alpn": cs.NegotiatedProtocol, "resumed": cs.DidResume, "ticketKey": sock.SessionTicketKeyID(),
 		"peerChain": toJSONChain(c.PeerCertificateChain(), false)})
 	peer := map[string]any{"peer": addrString(sock.RemoteAddr())}
 	return &loggedConn{Socket: sock, closed: func() { l.out.event("closed", nil, peer); l.closed() }}, nil
@@ -492,8 +499,8 @@ func (l *eventLog) event(name string, s *ssl.Socket, fields map[string]any) {
 		return
 	}
 	var parts []string
-	for _, k := range []string{"peer", "address", "backend", "alpn", "clientCertificates", "psk", "protocol", "cipher", "group", "resumed",
-		"socketError", "errorString", "caFile", "caSha256", "leafSpkiSha256Base64", "type", "request", "description"} {
+	for _, k := range []string{"peer", "address", "backend", "alpn", "clientCertificates", "psk", "protocol", "cipher", "group", "resumed", "ticketKey",
+		"socketError", "errorString", "caFile", "caSha256", "leafSpkiSha256Base64", "type", "request", "description", "file", "keys"} {
 		if v, ok := fields[k]; ok && fmt.Sprint(v) != "" {
 			text := fmt.Sprint(v)
 			if strings.ContainsAny(text, " \"\t") {
