@@ -147,6 +147,9 @@ func parseCertificates(data []byte, format EncodingFormat, limit int) ([]Certifi
 		return nil, fmt.Errorf("ssl: unknown encoding format %d", int(format))
 	}
 	if len(out) == 0 {
+		if format == Pem {
+			return nil, noPemCertificate(data) // says why
+		}
 		return nil, malformed("no certificate found", nil)
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"encoding/hex"
+	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -229,5 +230,30 @@ func TestSystemCaCertificates(t *testing.T) {
 	got := loadSystemCaCertificates()
 	if len(got) != 1 || !got[0].Equal(certOf(root)) {
 		t.Errorf("SSL_CERT_FILE/SSL_CERT_DIR: got %d certificates, want the one root once", len(got))
+	}
+}
+
+// TestNoPemCertificateSaysWhy: PEM input without a certificate gets an
+// error that says why — truncated, broken base64, a key, DER, empty — and
+// matches ErrMalformed (DER also ErrLooksLikeDer).
+func TestNoPemCertificateSaysWhy(t *testing.T) {
+	good := pki.MustSelfSigned(pki.Spec{CommonName: "x"})
+	pemText := string(good.CertPEM())
+	lines := strings.Split(pemText, "\n")
+	for _, tc := range []struct {
+		name, data, want string
+		der              bool
+	}{
+		{"truncated", strings.Join(lines[:4], "\n"), "truncated (BEGIN CERTIFICATE without its END line)", false},
+		{"broken base64", strings.Replace(pemText, lines[2], "!!"+lines[2][2:], 1), "the base64 between BEGIN and END CERTIFICATE is broken", false},
+		{"a key", string(good.KeyPEM()), "PRIVATE KEY (a private key, not a certificate)", false},
+		{"DER", string(good.Cert.Raw), "looks like DER (binary), not PEM", true},
+		{"empty", "", "the data is empty", false},
+		{"text", "hello\n", "no -----BEGIN CERTIFICATE----- block", false},
+	} {
+		_, err := ParseCertificates([]byte(tc.data), Pem)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrMalformed) || errors.Is(err, ErrLooksLikeDer) != tc.der {
+			t.Errorf("%s: %v", tc.name, err)
+		}
 	}
 }

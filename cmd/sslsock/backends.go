@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,10 @@ type backendInfo struct {
 	Features  []string `json:"features"`
 	Classes   []string `json:"classes"`
 	Ciphers   []string `json:"ciphers"`
+	// InsecureCiphers are the ciphers of Ciphers that are broken or weak
+	// (crypto/tls's InsecureCipherSuites: RC4, 3DES, RSA key exchange, CBC
+	// with SHA-256; and NULL, export, anonymous, DES, MD5 by name).
+	InsecureCiphers []string `json:"insecureCiphers"`
 	// Unavailable says why a backend built into sslsock cannot be used.
 	Unavailable string `json:"unavailable,omitempty"`
 }
@@ -49,11 +54,13 @@ func runBackends(asJSON bool, stdout io.Writer) (int, error) {
 		for _, c := range ssl.ImplementedClasses(name) {
 			info.Classes = append(info.Classes, c.String())
 		}
-		if info.Active {
-			info.Version = ssl.SslLibraryVersionString()
-		}
+		info.Version = ssl.SslLibraryVersionStringFor(name)
+		info.InsecureCiphers = []string{}
 		for _, c := range ssl.SupportedCiphersFor(name) {
 			info.Ciphers = append(info.Ciphers, c.Name())
+			if insecureCipher(c) {
+				info.InsecureCiphers = append(info.InsecureCiphers, c.Name())
+			}
 		}
 		infos = append(infos, info)
 	}
@@ -76,9 +83,36 @@ func runBackends(asJSON bool, stdout io.Writer) (int, error) {
 		}
 		fmt.Fprintf(stdout, "%s%s %s\n  protocols: %s\n  features:  %s\n  classes:   %s\n", b.Name, active, b.Version,
 			strings.Join(b.Protocols, " "), strings.Join(b.Features, " "), strings.Join(b.Classes, " "))
-		if len(b.Ciphers) > 0 {
-			fmt.Fprintf(stdout, "  ciphers:   %s\n", strings.Join(b.Ciphers, " "))
+		var good []string
+		for _, c := range b.Ciphers {
+			if !contains(b.InsecureCiphers, c) {
+				good = append(good, c)
+			}
+		}
+		if len(good) > 0 {
+			fmt.Fprintf(stdout, "  ciphers:   %s\n", strings.Join(good, " "))
+		}
+		if len(b.InsecureCiphers) > 0 {
+			fmt.Fprintf(stdout, "  INSECURE:  %s (RC4, 3DES, RSA key exchange, CBC with SHA-256, NULL, export, anonymous: only for old peers)\n", strings.Join(b.InsecureCiphers, " "))
 		}
 	}
 	return 0, nil
+}
+
+// insecureCipher reports whether c is broken or weak: what crypto/tls lists
+// in InsecureCipherSuites (RC4, 3DES, RSA key exchange, CBC with SHA-256),
+// and by name what only OpenSSL offers (NULL, export, anonymous, DES, MD5).
+func insecureCipher(c ssl.Cipher) bool {
+	for _, s := range tls.InsecureCipherSuites() {
+		if s.ID == c.ID() && c.ID() != 0 {
+			return true
+		}
+	}
+	name := strings.ToUpper(c.Name() + " " + c.IANAName())
+	for _, weak := range []string{"RC4", "3DES", "DES-CBC", "_DES_", "NULL", "EXP", "ANON", "ADH-", "AECDH-", "MD5"} {
+		if strings.Contains(name, weak) {
+			return true
+		}
+	}
+	return false
 }

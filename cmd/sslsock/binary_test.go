@@ -83,10 +83,10 @@ func TestBinaryEndToEnd(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"connect", "--cert", filepath.Join(dir, "c.pem"), "--key", filepath.Join(dir, "c.key"), "--pass", "wrong", fmt.Sprintf("localhost:%d", port)}, 1, "passphrase"},
+		{[]string{"connect", "--cert", filepath.Join(dir, "c.pem"), "--key", filepath.Join(dir, "c.key"), "--pass", "wrong", fmt.Sprintf("localhost:%d", port)}, 2, "passphrase"},
 		{[]string{"connect", "--timeout", "3s", fmt.Sprintf("127.0.0.1:%d", freePort(t))}, 1, "Connection refused"},
 		{[]string{"connect", "--verify", "sometimes", "x:1"}, 2, "--verify"},
-		{[]string{"cert", "show", filepath.Join(dir, "nope.pem")}, 1, "no such file"},
+		{[]string{"cert", "show", filepath.Join(dir, "nope.pem")}, 2, "no such file"},
 	} {
 		code, _, stderr := run(tc.args...)
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")

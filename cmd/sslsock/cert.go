@@ -41,7 +41,7 @@ func (a *app) certShowCommand() *cobra.Command {
 	c.RunE = a.command(func(args []string) (int, error) {
 		data, err := os.ReadFile(args[0])
 		if err != nil {
-			return 1, err
+			return 2, inputError("", args[0], err, "")
 		}
 		format := ssl.Pem
 		if der {
@@ -49,10 +49,7 @@ func (a *app) certShowCommand() *cobra.Command {
 		}
 		certs, err := ssl.ParseCertificates(data, format)
 		if err != nil {
-			return 1, fmt.Errorf("%s: %w", args[0], err)
-		}
-		if len(certs) == 0 {
-			return 1, fmt.Errorf("%s: no certificate found", args[0])
+			return 2, inputError("", args[0], err, "use --der")
 		}
 		for _, c := range certs {
 			fmt.Fprint(a.stdout, c.ToText())
@@ -88,9 +85,9 @@ func (a *app) certNewCommand() *cobra.Command {
 	fs := c.Flags()
 	fs.StringVar(&o.kind, "type", "leaf", "ca, intermediate, leaf (a server) or client")
 	fs.StringVar(&o.cn, "cn", "", "common name (default: the first --san; for leaves without --san, localhost)")
-	fs.StringVar(&o.sans, "san", "", "subject alternative names a,b (IP addresses are recognised)")
+	fs.StringVar(&o.sans, "san", "", "subject alternative names a,b: DNS names (*.example.com too) and IP addresses")
 	fs.IntVar(&o.days, "days", 0, "validity in days (default: 365 for CAs, 30 for others; never beyond the issuer's)")
-	fs.StringVar(&o.keyType, "key-type", "ecdsa-p256", "ecdsa-p256, ecdsa-p384, rsa-2048 or ed25519")
+	fs.StringVar(&o.keyType, "key-type", "ecdsa-p256", "key type: ecdsa-p256, ecdsa-p384, rsa-2048 or ed25519")
 	fs.StringVar(&o.issuerCert, "issuer-cert", "", "issuing CA certificate (PEM); none: self-signed")
 	fs.StringVar(&o.issuerKey, "issuer-key", "", "issuing CA's private key")
 	fs.StringVar(&o.issuerPass, "issuer-pass", "", "passphrase of --issuer-key")
@@ -123,8 +120,9 @@ func (a *app) runCertNew(o *certNewOpts) (int, error) {
 	if (o.issuerCert == "") != (o.issuerKey == "") {
 		return 2, usagef("--issuer-cert and --issuer-key go together")
 	}
-	if _, err := pki.NewKey(pki.KeyType(o.keyType)); err != nil {
-		return 2, usagef("--key-type: %v", err)
+	keyType, err := parseKeyTypeFlag(o.keyType)
+	if err != nil {
+		return 2, err
 	}
 	var names []string
 	for _, n := range strings.Split(o.sans, ",") {
@@ -132,7 +130,7 @@ func (a *app) runCertNew(o *certNewOpts) (int, error) {
 			names = append(names, n)
 		}
 	}
-	spec := pki.Spec{CommonName: o.cn, Key: pki.KeyType(o.keyType), NotAfter: time.Now().Add(time.Duration(o.days) * 24 * time.Hour)}
+	spec := pki.Spec{CommonName: o.cn, Key: keyType, NotAfter: time.Now().Add(time.Duration(o.days) * 24 * time.Hour)}
 	if spec.CommonName == "" && len(names) > 0 {
 		spec.CommonName = names[0]
 	}
@@ -162,9 +160,15 @@ func (a *app) runCertNew(o *certNewOpts) (int, error) {
 		return 2, usagef("--type must be ca, intermediate, leaf or client, not %q", o.kind)
 	}
 	for _, n := range names {
-		if ip := net.ParseIP(n); ip != nil {
+		ip, err := parseSAN(n)
+		switch {
+		case err != nil && o.sans == "":
+			return 2, usagef("--cn %q is not a DNS name, and a server certificate without --san takes its name from --cn: give --san", n)
+		case err != nil:
+			return 2, err
+		case ip != nil:
 			spec.IPs = append(spec.IPs, ip)
-		} else {
+		default:
 			spec.DNSNames = append(spec.DNSNames, n)
 		}
 	}
@@ -185,14 +189,13 @@ func (a *app) runCertNew(o *certNewOpts) (int, error) {
 
 	var issuerChain []ssl.Certificate
 	var c *pki.Cert
-	var err error
 	if o.issuerCert == "" {
 		c, err = pki.SelfSigned(spec)
 	} else {
 		var issuer *pki.Cert
 		issuer, issuerChain, err = loadIssuer(o.issuerCert, o.issuerKey, o.issuerPass)
 		if err != nil {
-			return 1, err
+			return 2, inputError("", "", err, pemOnlyHint(o.issuerCert))
 		}
 		if spec.NotAfter.After(issuer.Cert.NotAfter) {
 			spec.NotAfter = issuer.Cert.NotAfter
@@ -281,4 +284,42 @@ func loadIssuer(certFile, keyFile, pass string) (*pki.Cert, []ssl.Certificate, e
 		return nil, nil, fmt.Errorf("%s: not a signing key", keyFile)
 	}
 	return &pki.Cert{Cert: x, Key: signer}, chain, nil
+}
+
+// parseSAN checks one --san entry: an IP address (returned), or a DNS name
+// — letters, digits and hyphens in labels of 1 to 63 bytes, no hyphen at
+// either end of a label, 253 bytes at most, a "*." wildcard only in front.
+func parseSAN(n string) (net.IP, error) {
+	if ip := net.ParseIP(n); ip != nil {
+		return ip, nil
+	}
+	if strings.Trim(n, "0123456789.") == "" || strings.Contains(n, ":") {
+		return nil, usagef("--san %q is not a valid IP address", n)
+	}
+	name := strings.TrimPrefix(strings.TrimSuffix(n, "."), "*.")
+	bad := func(why string) (net.IP, error) {
+		return nil, usagef("--san %q is not a valid DNS name (%s)", n, why)
+	}
+	if len(name) == 0 || len(name) > 253 {
+		return bad("1 to 253 bytes")
+	}
+	for _, label := range strings.Split(name, ".") {
+		switch {
+		case label == "":
+			return bad("an empty label")
+		case len(label) > 63:
+			return bad("a label longer than 63 bytes")
+		case label[0] == '-' || label[len(label)-1] == '-':
+			return bad("a label starts or ends with '-'")
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				if r == '*' {
+					return bad("'*' only as the whole first label, as in *.example.com")
+				}
+				return bad(fmt.Sprintf("%q is not a letter, digit or '-'", r))
+			}
+		}
+	}
+	return nil, nil
 }

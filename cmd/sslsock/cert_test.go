@@ -77,12 +77,12 @@ func TestCertNewRules(t *testing.T) {
 	}
 	// A leaf cannot issue.
 	r = runIn("", "cert", "new", "--issuer-cert", p("leaf.pem"), "--issuer-key", p("leaf.key"), "--out", p("x"))
-	if r.code != 1 || !strings.Contains(r.stderr, "not a CA certificate") {
+	if r.code != 2 || !strings.Contains(r.stderr, "not a CA certificate") {
 		t.Errorf("non-CA issuer: %+v", r)
 	}
 	// The issuer's key must be the issuer's.
 	r = runIn("", "cert", "new", "--issuer-cert", p("ca.pem"), "--issuer-key", p("leaf.key"), "--out", p("y"))
-	if r.code != 1 || !strings.Contains(r.stderr, "does not belong") {
+	if r.code != 2 || !strings.Contains(r.stderr, "does not belong") {
 		t.Errorf("mismatched issuer key: %+v", r)
 	}
 	for _, n := range []string{"x.pem", "x.key", "y.pem"} {

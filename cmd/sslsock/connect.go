@@ -206,7 +206,7 @@ func (o *connectOpts) plan(target string, stderr io.Writer) (*connectPlan, error
 	if o.sessionIn != "" {
 		t, err := os.ReadFile(o.sessionIn)
 		if err != nil {
-			return nil, err
+			return nil, inputError("--session-in", o.sessionIn, err, "")
 		}
 		p.cfg.SetSessionTicket(t)
 	}
@@ -503,12 +503,14 @@ func (a *app) finishFailed(o *connectOpts, p *connectPlan, sock *ssl.Socket, ss 
 	case errors.As(err, &ve) && len(ve.Errors) > 0:
 		rep.SocketError, rep.ErrorString = ssl.SslHandshakeFailedError.String(), ve.Errors[0].Error()
 	case err != nil:
-		rep.ErrorString = err.Error()
+		rep.ErrorString = cleanMessage(err.Error())
 	}
 	rep.Verdict = rep.verdict(p, o)
 	a.printReport(o, rep, sock.PeerCertificateChain(), ss)
+	if !o.asJSON && !o.brief { // the verdict, once, where failures go (--brief put it there already)
+		fmt.Fprintf(a.stderr, "sslsock: %s\n", rep.Verdict)
+	}
 	if !o.asJSON {
-		fmt.Fprintf(a.stderr, "sslsock: not encrypted: %s\n", rep.ErrorString)
 		if o.pskKey != "" && len(rep.PeerChain) == 0 && o.tls.verify != "none" {
 			fmt.Fprintln(a.stderr, "sslsock: a PSK server presents no certificate: add --verify none (the pre-shared key authenticates it)")
 		}

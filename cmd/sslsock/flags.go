@@ -34,7 +34,7 @@ func (f *tlsFlags) register(fs *pflag.FlagSet, verifyDefault, verifyHelp string)
 	fs.StringVar(&f.cert, "cert", "", "local certificate chain (PEM, leaf first)")
 	fs.StringVar(&f.key, "key", "", "private key of --cert (PEM or DER)")
 	fs.StringVar(&f.pass, "pass", "", "passphrase of --key")
-	fs.StringVar(&f.protocol, "protocol", "SecureProtocols", "protocol, as Qt names it (TlsV1_3, TlsV1_2OrLater, …)")
+	fs.StringVar(&f.protocol, "protocol", "SecureProtocols", "protocol, as Qt names it (TlsV1_3, TlsV1_2OrLater, …; TLS1.3, tls13 and TLSv1.2+ are understood too)")
 	fs.StringVar(&f.ciphers, "ciphers", "", "cipher list a:b:c (OpenSSL or IANA names)")
 	fs.StringVar(&f.curves, "curves", "", "key-exchange groups a,b (X25519, prime256v1, …)")
 	fs.StringVar(&f.alpn, "alpn", "", "ALPN protocols to offer, a,b (h2, http/1.1, …)")
@@ -59,8 +59,8 @@ func (f *tlsFlags) check() error {
 	if f.backend != "" && !contains(ssl.AvailableBackends(), f.backend) {
 		return usagef("unknown backend %q (available: %s)", f.backend, strings.Join(ssl.AvailableBackends(), ", "))
 	}
-	if _, err := ssl.ParseProtocol(f.protocol); err != nil {
-		return usagef("--protocol: %v", err)
+	if _, err := parseProtocolFlag(f.protocol); err != nil {
+		return err
 	}
 	if f.ciphers != "" {
 		var probe ssl.Configuration
@@ -121,7 +121,7 @@ func (f *tlsFlags) configuration(stderr io.Writer) (ssl.Configuration, error) {
 	}
 	cfg.SetPeerVerifyMode(verifyModes[f.verify])
 	cfg.SetPeerVerifyDepth(f.depth)
-	p, _ := ssl.ParseProtocol(f.protocol)
+	p, _ := parseProtocolFlag(f.protocol)
 	cfg.SetProtocol(p)
 	if f.ciphers != "" {
 		cfg.SetCiphersString(f.ciphers)
@@ -143,9 +143,9 @@ func (f *tlsFlags) configuration(stderr io.Writer) (ssl.Configuration, error) {
 	if f.cert != "" {
 		if err := cfg.LoadKeyPair(f.cert, f.key, []byte(f.pass)); err != nil {
 			if errors.Is(err, ssl.ErrBadPassphrase) {
-				return cfg, fmt.Errorf("%s: wrong or missing passphrase (--pass)", f.key)
+				return cfg, usageError{msg: fmt.Sprintf("--key %s: wrong or missing passphrase (--pass)", f.key), err: err}
 			}
-			return cfg, err
+			return cfg, inputError("--cert/--key:", "", err, pemOnlyHint(f.cert))
 		}
 	}
 	if err := openKeyLog(&cfg, f.keylog, stderr); err != nil {
@@ -187,10 +187,10 @@ func loadRoots(patterns []string, noSystem bool) ([]ssl.Certificate, error) {
 	for _, pattern := range patterns {
 		certs, err := certificatesFrom(pattern)
 		if err != nil {
-			return nil, fmt.Errorf("--ca %s: %w", pattern, err)
+			return nil, inputError("--ca", pattern, err, pemOnlyHint(pattern))
 		}
 		if len(certs) == 0 {
-			return nil, fmt.Errorf("--ca %s: no certificate found", pattern)
+			return nil, usagef("--ca %s: no PEM certificate found (no file, or none holding a certificate)", pattern)
 		}
 		for _, c := range certs {
 			if !seen[c.SHA256()] {

@@ -17,7 +17,8 @@
 //
 // Flags may come before or after the arguments. "sslsock COMMAND --help"
 // lists a command's flags. Exit status: 0 success, 1 the operation failed
-// (not encrypted, certificate problems, a fatal alert), 2 bad usage.
+// (not encrypted, certificate problems, a fatal alert), 2 bad usage (an
+// unreadable or invalid input file included), before any connection.
 package main
 
 import (
@@ -35,13 +36,21 @@ import (
 	_ "github.com/sslsocket/sslsocket/ssl/openssl" // the "openssl" backend, when libssl 3 loads
 )
 
-// usageError is a bad command line: exit status 2, before any connection.
-type usageError struct{ msg string }
+// usageError is a bad command line, or an input file named on it that
+// cannot be read or is not what it should be: exit status 2, before any
+// connection.
+type usageError struct {
+	msg string
+	err error // the cause, if any
+}
 
 // Error returns the message shown after "sslsock: ".
 func (e usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+// Unwrap returns the cause.
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{msg: fmt.Sprintf(format, args...)} }
 
 func main() {
 	os.Exit(runWith(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -83,14 +92,14 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var ue usageError
 	switch {
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "sslsock: %s\n", ue.msg)
+		fmt.Fprintf(stderr, "sslsock: %s\n", cleanMessage(ue.msg))
 		return 2
 	case err != nil && (strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
 		strings.Contains(err.Error(), "accepts ") || strings.HasPrefix(err.Error(), "invalid argument")):
 		fmt.Fprintf(stderr, "sslsock: %v (see \"sslsock --help\")\n", err)
 		return 2
 	case err != nil:
-		fmt.Fprintf(stderr, "sslsock: %v\n", err)
+		fmt.Fprintf(stderr, "sslsock: %s\n", cleanMessage(err.Error()))
 		return 1
 	}
 	return a.status
@@ -107,7 +116,8 @@ QSslSocket does), not only the first.
 
 Flags may come before or after the arguments. Exit status: 0 success,
 1 the operation failed (not encrypted, certificate problems, a fatal
-alert), 2 bad usage.`,
+alert), 2 bad usage before any connection, an unreadable or invalid input
+file included.`,
 		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,

@@ -67,13 +67,13 @@ func TestVerifyCommand(t *testing.T) {
 		{[]string{"verify"}, 2},
 		{[]string{"verify", "--purpose", "bogus", chain}, 2},
 		{[]string{"verify", "--nope", chain}, 2},
-		{[]string{"verify", filepath.Join(dir, "missing.pem")}, 1},
-		{[]string{"verify", "--ca", filepath.Join(dir, "missing.pem"), chain}, 1},
-		{[]string{"verify", write("garbage.pem", []byte("garbage"))}, 1},
+		{[]string{"verify", filepath.Join(dir, "missing.pem")}, 2},
+		{[]string{"verify", "--ca", filepath.Join(dir, "missing.pem"), chain}, 2},
+		{[]string{"verify", write("garbage.pem", []byte("garbage"))}, 2},
 		{[]string{"frobnicate"}, 2},
 		{nil, 2},
 		{[]string{"cert"}, 2},
-		{[]string{"cert", "show", filepath.Join(dir, "missing.pem")}, 1},
+		{[]string{"cert", "show", filepath.Join(dir, "missing.pem")}, 2},
 	} {
 		status, _, stderr := runCLI(tc.args...)
 		if status != tc.status {

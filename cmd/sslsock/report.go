@@ -167,9 +167,11 @@ func (a *app) printReport(o *connectOpts, r *connectReport, chain []ssl.Certific
 		if r.Encrypted && !r.OK {
 			fmt.Fprintf(a.stderr, "sslsock: %s\n", r.Verdict)
 		}
+		io.WriteString(a.stdout, r.Received) // --send's answer: the server's data
 		return
 	case o.brief:
 		fmt.Fprintln(a.stderr, r.Verdict)
+		io.WriteString(a.stdout, r.Received)
 		return
 	}
 	w := a.stdout
@@ -206,7 +208,9 @@ func (a *app) printReport(o *connectOpts, r *connectReport, chain []ssl.Certific
 	if r.Received != "" {
 		fmt.Fprintf(w, "received:      %q\n", r.Received)
 	}
-	fmt.Fprintf(w, "verdict: %s\n", r.Verdict)
+	if r.Encrypted { // not encrypted: the verdict goes to standard error (finishFailed)
+		fmt.Fprintf(w, "verdict: %s\n", r.Verdict)
+	}
 }
 
 func yesNo(b bool) string {

@@ -129,6 +129,12 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 	if o.pskHint != "" {
 		cfg.SetPreSharedKeyIdentityHint([]byte(o.pskHint))
 	}
+	// Bind first: nothing is minted or printed for a port that is taken.
+	raw, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return 1, err
+	}
+	defer raw.Close()
 	out := &eventLog{w: a.stdout, json: o.asJSON}
 	if o.tls.cert == "" && !pskOnly {
 		dir, err := throwawayIdentity(&cfg, o.pkiDir, out)
@@ -141,13 +147,13 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 	} else if o.chain != "" {
 		extra, err := ssl.CertificatesFromFile(o.chain, ssl.Pem)
 		if err != nil {
-			return 1, err
+			return 2, inputError("--chain", o.chain, err, pemOnlyHint(o.chain))
 		}
 		cfg.SetLocalCertificateChain(append(cfg.LocalCertificateChain(), extra...))
 	}
 	if o.staple != "" {
 		if err := cfg.SetOcspStapleFile(o.staple); err != nil {
-			return 1, fmt.Errorf("--ocsp-staple: %w", err)
+			return 2, inputError("--ocsp-staple", o.staple, err, "")
 		}
 	}
 	mode := ssl.SslServerMode
@@ -157,7 +163,7 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 		mode = ssl.SslClientMode
 	}
 	if err := cfg.Validate(mode); err != nil {
-		return 1, err
+		return 2, usageError{msg: err.Error(), err: err} // the files given do not go together
 	}
 	ctx, stop := signal.NotifyContext(a.ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -172,10 +178,6 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 		if o.once {
 			cancel()
 		}
-	}
-	raw, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		return 1, err
 	}
 	srv := ssl.NewServer(&plainDetector{Listener: raw, found: func(c net.Conn, line string) {
 		out.event("plainHTTP", nil, map[string]any{"peer": c.RemoteAddr().String(), "request": line,

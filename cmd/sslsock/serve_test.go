@@ -209,14 +209,14 @@ func TestServeRefusesGarbageStaple(t *testing.T) {
 	garbage := filepath.Join(dir, "staple.der")
 	os.WriteFile(garbage, []byte("garbage"), 0o644)
 	r := runIn("", "serve", "--cert", filepath.Join(dir, "leaf.pem"), "--key", filepath.Join(dir, "leaf.key"), "--ocsp-staple", garbage, "--listen", "127.0.0.1:0")
-	if r.code != 1 || !strings.Contains(r.stderr, "not a valid OCSP response") {
+	if r.code != 2 || !strings.Contains(r.stderr, "not a valid OCSP response") {
 		t.Errorf("exit %d %q", r.code, r.stderr)
 	}
 	other := filepath.Join(dir, "other.key")
 	c, _ := cliPKI(t)
 	os.WriteFile(other, readAll(t, filepath.Join(c, "leaf.key")), 0o600)
 	r = runIn("", "serve", "--cert", filepath.Join(dir, "leaf.pem"), "--key", other, "--listen", "127.0.0.1:0")
-	if r.code != 1 || !strings.Contains(r.stderr, "does not belong to the certificate") {
+	if r.code != 2 || !strings.Contains(r.stderr, "does not belong to the certificate") {
 		t.Errorf("mismatched key: exit %d %q", r.code, r.stderr)
 	}
 }

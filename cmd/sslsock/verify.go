@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -13,15 +14,16 @@ import (
 func (a *app) verifyCommand() *cobra.Command {
 	var (
 		host, purpose string
-		cas           []string
+		cas, extra    []string
 		noSystem      bool
 		depth         int
-		asJSON        bool
+		asJSON, der   bool
 	)
 	c := &cobra.Command{
 		Use:   "verify [flags] CHAIN.pem",
 		Short: "verify a certificate chain (leaf first) and list every problem",
 		Example: `  sslsock verify --host example.com chain.pem
+  sslsock verify --no-system-ca --ca root.pem --untrusted intermediate.pem leaf.pem
   sslsock verify chain.pem --no-system-ca --ca root.pem --json`,
 		Args: exactArgs(1, "exactly one file: the chain, leaf first"),
 	}
@@ -29,8 +31,10 @@ func (a *app) verifyCommand() *cobra.Command {
 	fs.StringVar(&host, "host", "", "host name the leaf must be valid for")
 	fs.StringArrayVar(&cas, "ca", nil, "trusted CA certificates: a PEM file, a directory of them or a glob (repeatable)")
 	fs.BoolVar(&noSystem, "no-system-ca", false, "do not trust the system's CA certificates")
+	fs.StringArrayVar(&extra, "untrusted", nil, "intermediate certificates (PEM) to build the chain with, not trusted (like openssl verify -untrusted; repeatable)")
 	fs.StringVar(&purpose, "purpose", "server", "what the leaf must be fit for: server, client or any")
 	fs.IntVar(&depth, "depth", 0, "maximum number of intermediate certificates (0: no limit)")
+	fs.BoolVar(&der, "der", false, "CHAIN holds DER certificates, not PEM")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	c.RunE = a.command(func(args []string) (int, error) {
 		purposes := map[string]ssl.Purpose{"server": ssl.PurposeServerAuth, "client": ssl.PurposeClientAuth, "any": ssl.PurposeAny}
@@ -43,14 +47,26 @@ func (a *app) verifyCommand() *cobra.Command {
 		}
 		roots, err := loadRoots(cas, noSystem)
 		if err != nil {
-			return 1, err
+			return exitFor(err), err
 		}
-		chain, err := ssl.CertificatesFromFile(args[0], ssl.Pem)
+		format := ssl.Pem
+		if der {
+			format = ssl.Der
+		}
+		chain, err := ssl.CertificatesFromFile(args[0], format)
 		if err != nil {
-			return 1, err
+			return 2, inputError("", args[0], err, "use --der")
 		}
-		if len(chain) == 0 {
-			return 1, fmt.Errorf("%s: no PEM certificate found", args[0])
+		for _, f := range extra { // after the file's own, as a server would send them
+			certs, err := ssl.CertificatesFromFile(f, ssl.Pem)
+			if err != nil {
+				return 2, inputError("--untrusted", f, err, pemOnlyHint(f))
+			}
+			for _, c := range certs {
+				if !slices.ContainsFunc(chain, c.Equal) {
+					chain = append(chain, c)
+				}
+			}
 		}
 		errs := ssl.VerifyChain(chain, ssl.VerifyOptions{HostName: host, Depth: depth, Purpose: p, Roots: roots})
 		if asJSON {
