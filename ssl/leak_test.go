@@ -37,7 +37,7 @@ func socketGoroutines() []string {
 		s := string(g)
 		ours := strings.Contains(s, "ssl.(*Socket).") || strings.Contains(s, "ssl.(*goCore).") ||
 			strings.Contains(s, "ssl.(*pumpStream).") || strings.Contains(s, "ssl.(*Engine).") || strings.Contains(s, "ssl.(*eventHub).work") ||
-			strings.Contains(s, "ssl.(*goStream).")
+			strings.Contains(s, "ssl.(*goStream).") || strings.Contains(s, "ssl.drainThenClose")
 		if ours && !strings.Contains(s, "ssl.socketGoroutines") &&
 			!strings.Contains(s, "testing.tRunner") {
 			out = append(out, s)

@@ -298,8 +298,7 @@ func (s *Server) handshake(conn net.Conn) {
 			handshaken()
 		} else {
 			handshaken()
-			closeOrderly(conn, true)
-			sock.Abort()
+			sock.abortInOrder() // no reset for a plain HTTP client: it reads an end of stream
 		}
 		release()
 		return

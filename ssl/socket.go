@@ -48,6 +48,7 @@ type Socket struct {
 	// connections of a server are counted in thousands).
 	phase      phase
 	handshaked bool // this connection's handshake completed (even if closed since)
+	alertClose bool // this connection ended with a fatal alert of ours: its teardown closes the TCP connection in order (close_drain.go)
 	// What the application asked for, acted on at the next step:
 	autoStart       bool // ConnectToHostEncrypted: handshake right after connect
 	pendClose       bool // DisconnectFromHost before the handshake finished: close once it has
@@ -562,6 +563,7 @@ func (s *Socket) initLocked() {
 	s.live.newConnectionLocked(s.gen)
 	s.mode, s.autoStart, s.flushing, s.handshaked = UnencryptedMode, false, false, false
 	s.pendClose, s.disconnectAsked, s.connectReported = false, false, false
+	s.alertClose = false
 	s.ep.reset()
 	s.discardReadBufferLocked()
 	s.readErr, s.writeErr = nil, nil
@@ -1006,13 +1008,17 @@ func (s *Socket) handshakeFailed(err error) {
 		kind, msg = RemoteHostClosedError, "The remote host closed the connection"
 	}
 	s.setErrorLocked(kind, msg, err)
+	if kind == SslHandshakeFailedError {
+		// The engine has sent its fatal alert: no close_notify, and no
+		// reset that would destroy the alert in flight, whoever tears
+		// the connection down (a handler of errorOccurred may Abort).
+		s.closeAfterAlertLocked()
+	}
 	s.mu.Unlock()
 	s.emit(event{kind: evErrorOccurred, n: int64(kind)})
-	// The engine has sent its fatal alert: no close_notify, and no reset
-	// that would destroy the alert in flight.
 	// Qt goes through Closing when its own policy refused the peer or the
 	// peer closed; failures inside the TLS library go straight to Unconnected.
-	s.teardownWith(teardownHow{closing: ve != nil || kind == RemoteHostClosedError, linger: kind == SslHandshakeFailedError}, true)
+	s.teardownWith(teardownHow{closing: ve != nil || kind == RemoteHostClosedError}, true)
 }
 
 // --- closing -------------------------------------------------------------
@@ -1041,7 +1047,13 @@ func (s *Socket) DisconnectFromHost() {
 }
 
 // Abort closes the connection at once: no queued data is sent, no
-// close_notify. Buffered data is discarded.
+// close_notify. Buffered data is discarded, and the socket is Unconnected
+// when Abort returns, as with Qt's abort(). Only the final close of the
+// TCP connection may come later: when the library has just sent a fatal
+// alert on it (a failed handshake, a fatal error while reading), it is
+// half-closed and drained in the background (until the peer's FIN, 1 MiB
+// or 2 s) so that a reset does not destroy that alert; otherwise the
+// transport is closed at once.
 func (s *Socket) Abort() {
 	s.mu.Lock()
 	s.discardReadBufferLocked()
@@ -1060,7 +1072,8 @@ func (s *Socket) Abort() {
 // (close_notify), then the buffers are cleared and the socket is
 // Unconnected. Blocked Read and Write calls return. Every internal
 // goroutine has exited when Close returns (unless called from an event
-// handler, where they exit right after).
+// handler, where they exit right after), except the bounded background
+// drain of a TCP connection closed with input unread (see Abort).
 func (s *Socket) Close() error {
 	s.mu.Lock()
 	if s.state == UnconnectedState && s.raw == nil && s.readErr == net.ErrClosed {
@@ -1090,16 +1103,16 @@ func (s *Socket) teardown(graceful, fromInside bool) {
 type teardownHow struct {
 	graceful bool // send queued data and close_notify first
 	closing  bool // pass through ClosingState (Qt does, except for aborts and TLS-library failures)
-	linger   bool // a fatal alert was just sent: close the TCP connection in order (closeOrderly)
 }
 
 // teardownWith ends the connection as how says; fromInside is true on the
 // socket's own goroutines. Events: [Closing,] Unconnected,
 // readChannelFinished, disconnected — Qt's order.
 func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
-	graceful, linger := how.graceful, how.linger
+	graceful := how.graceful
 	s.mu.Lock()
 	gen := s.gen
+	linger := s.alertClose // a fatal alert was our last word: close in order (close_drain.go), even on Abort
 	if s.raw == nil && s.state == UnconnectedState {
 		if s.cancel != nil {
 			s.cancel()
@@ -1153,8 +1166,8 @@ func (s *Socket) teardownWith(how teardownHow, fromInside bool) {
 		}
 	}
 	// An alert or close_notify went out: close without a TCP reset
-	// destroying it (unread input makes the kernel send one). A direct
-	// Read in flight sees the drain's deadline as net.ErrClosed.
+	// destroying it (unread input makes the kernel send one); the drain
+	// runs in the background (close_drain.go).
 	orderly := enc && graceful || linger
 	s.cond.Broadcast()
 	s.mu.Unlock()
@@ -1231,48 +1244,4 @@ func (s *Socket) endTearing(gen uint32) {
 	}
 	s.cond.Broadcast()
 	s.mu.Unlock()
-}
-
-// unreadInput reports whether bytes wait unread on c, without reading or
-// blocking: the kernel's count (FIONREAD) on a socket — no timer, no
-// contention with a read in flight (Linux) — else a 50 µs read deadline probe.
-func unreadInput(c net.Conn) bool {
-	if n, ok := kernelUnread(c); ok {
-		return n > 0
-	}
-	var probe [512]byte
-	_ = c.SetReadDeadline(time.Now().Add(50 * time.Microsecond))
-	n, _ := c.Read(probe[:])
-	return n > 0
-}
-
-// Orderly close: after our last alert, half-close and read what the peer
-// still sends (bounded in time and bytes) before closing, so that unread
-// input does not make the kernel answer with a reset that destroys the
-// alert before the peer reads it.
-const (
-	lingerTime  = 100 * time.Millisecond
-	lingerBytes = 256 << 10
-)
-
-// closeOrderly half-closes c, drains it briefly, then closes it. With
-// always false (a graceful close) it drains only when input is waiting
-// unread right now — a probe of some microseconds — so closing many idle
-// connections does not cost the linger time each; after a fatal alert
-// (always) it drains in any case, for the peer is likely still sending.
-func closeOrderly(c net.Conn, always bool) {
-	cw, ok := c.(interface{ CloseWrite() error })
-	if !ok || cw.CloseWrite() != nil {
-		c.Close()
-		return
-	}
-	if !always {
-		if !unreadInput(c) {
-			c.Close() // nothing unread: a FIN, no reset
-			return
-		}
-	}
-	_ = c.SetReadDeadline(time.Now().Add(lingerTime))
-	_, _ = io.CopyN(io.Discard, c, lingerBytes)
-	c.Close()
 }

@@ -219,6 +219,12 @@ func (s *Socket) readEnded(err error, encrypted bool) (watch bool) {
 	}
 	s.readErr = readErr
 	s.setErrorLocked(kind, msg, err)
+	if kind == SslInternalError {
+		// The TLS library failed the stream and answered with a fatal
+		// alert (a bad record, too many KeyUpdates, …) while the peer may
+		// still be sending: close in order so no reset destroys it.
+		s.closeAfterAlertLocked()
+	}
 	if !tlsClosed {
 		s.path = readDirect
 	}
