@@ -25,6 +25,20 @@ func exampleIdentity(names ...string) (server ssl.Configuration, roots []ssl.Cer
 	return server, []ssl.Certificate{ssl.NewCertificate(root.Cert)}
 }
 
+// exampleHTTPS serves handler over HTTPS on loopback for a certificate
+// naming name (as ExampleServeHTTP shows); it returns the address, the CA
+// to trust and a stop function.
+func exampleHTTPS(name string, handler http.HandlerFunc) (addr string, roots []ssl.Certificate, stop func()) {
+	serverCfg, roots := exampleIdentity(name)
+	srv, err := ssl.Listen("tcp", "127.0.0.1:0", serverCfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	hs := &http.Server{Handler: handler}
+	go ssl.ServeHTTP(hs, srv)
+	return srv.Addr().String(), roots, func() { hs.Close() }
+}
+
 // Listen is a net.Listener whose Accept returns encrypted sockets: an echo
 // server in a few lines, and Dial as its client.
 func ExampleListen() {
@@ -101,23 +115,17 @@ func ExampleDial() {
 // A Dialer verifies another name than the address's host (crypto/tls's
 // ServerName; Qt's peer verify name) and plugs into net/http.
 func ExampleDialer() {
-	serverCfg, roots := exampleIdentity("api.internal")
-	srv, err := ssl.Listen("tcp", "127.0.0.1:0", serverCfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr, roots, stop := exampleHTTPS("api.internal", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello %s\n", r.TLS.ServerName)
-	})}
-	go ssl.ServeHTTP(hs, srv)
-	defer hs.Close()
+	})
+	defer stop()
 
 	var cfg ssl.Configuration
 	cfg.SetCaCertificates(roots)
 	d := &ssl.Dialer{Config: cfg, PeerVerifyName: "api.internal", Timeout: 10 * time.Second}
 	tr := &http.Transport{DialTLSContext: d.DialContext}
 	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Get("https://" + srv.Addr().String() + "/")
+	resp, err := (&http.Client{Transport: tr}).Get("https://" + addr + "/") // an IP address
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -162,21 +170,15 @@ func ExampleServeHTTP() {
 // NewHTTPTransport is an http.RoundTripper whose connections are Sockets:
 // Qt's verification (every problem, exact ignores) under net/http.
 func ExampleNewHTTPTransport() {
-	serverCfg, roots := exampleIdentity("localhost")
-	srv, err := ssl.Listen("tcp", "127.0.0.1:0", serverCfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr, roots, stop := exampleHTTPS("localhost", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
-	})}
-	go ssl.ServeHTTP(hs, srv)
-	defer hs.Close()
+	})
+	defer stop()
 
 	var cfg ssl.Configuration
 	cfg.SetCaCertificates(roots)
 	client := &http.Client{Transport: ssl.NewHTTPTransport(cfg), Timeout: 10 * time.Second}
-	port := strconv.Itoa(srv.Addr().(*net.TCPAddr).Port)
+	_, port, _ := net.SplitHostPort(addr)
 	resp, err := client.Get("https://localhost:" + port + "/")
 	if err != nil {
 		log.Fatal(err)
