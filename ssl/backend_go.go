@@ -167,8 +167,27 @@ func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 	} else {
 		tc.InsecureSkipVerify = true // our verifier runs in VerifyConnection
 		tc.ServerName = p.ServerName
+		if len(tc.Certificates) > 0 {
+			tc.GetClientCertificate = clientCertificateAsQt(tc.Certificates[0])
+		}
 	}
 	return tc, nil
+}
+
+// clientCertificateAsQt answers a CertificateRequest as Qt on OpenSSL
+// does: with the local certificate whatever CAs the server names (the
+// server decides whether it trusts it; crypto/tls alone would silently
+// send none when the issuer is not listed), and with no certificate only
+// when it can sign with none of the server's signature algorithms.
+func clientCertificateAsQt(cert tls.Certificate) func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	return func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		anyCA := *cri
+		anyCA.AcceptableCAs = nil
+		if anyCA.SupportsCertificate(&cert) != nil {
+			return &tls.Certificate{}, nil
+		}
+		return &cert, nil
+	}
 }
 
 // alpnByClientPreference makes base choose, of the protocols it offers,
