@@ -23,7 +23,9 @@ var sessionMagic = []byte("sslsocket-go-session-1\n")
 
 func encodeSession(cs *tls.ClientSessionState) ([]byte, error) {
 	ticket, state, err := cs.ResumptionState()
-	if err != nil || state == nil {
+	// An empty ticket resumes nothing: a TLS 1.2 server sends one to say
+	// it will not issue a ticket after all (RFC 5077 §3.3).
+	if err != nil || state == nil || len(ticket) == 0 {
 		return nil, errors.New("ssl: session is not resumable")
 	}
 	st, err := state.Bytes()
