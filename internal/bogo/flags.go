@@ -107,6 +107,13 @@ var flagSpecs = map[string]flagSpec{
 	// Verification results.
 	"verify-fail":          {kBool, false},
 	"expect-verify-result": {kBool, false},
+	// BoringSSL's SSL_set_custom_verify: the application's callback
+	// decides. Here the application always decides (Qt's verification,
+	// events and ignore rules), so the flag changes nothing.
+	"use-custom-verify-callback": {kBool, false},
+	// Verify the peer again on resumption: the library always does, on
+	// both backends (the session's chain goes through the verifier again).
+	"reverify-on-resume": {kBool, false},
 
 	// Exporters.
 	"export-keying-material": {kInt, false},

@@ -269,8 +269,10 @@ func newConnConfig(cfg *config, o *options) (*connConfig, error) {
 	case o.has("select-alpn"):
 		c.SetAllowedNextProtocols([]string{o.str("select-alpn")})
 	}
-	if o.has("shim-shuts-down") {
-		return nil, unimplemented("-shim-shuts-down")
+	if o.bool("shim-shuts-down") && o.bool("check-close-notify") {
+		// Send close_notify, then read until the peer's: a half-close,
+		// which Qt's API (disconnectFromHost closes both ways) lacks.
+		return nil, unimplemented("-shim-shuts-down with -check-close-notify")
 	}
 	cc.conf = c
 	return cc, nil
@@ -417,6 +419,14 @@ func runConnection(cfg *config, cc *connConfig, resumed bool) ([]byte, error) {
 		if _, err := sock.Write(km); err != nil {
 			return nil, err
 		}
+	}
+	if o.bool("shim-shuts-down") {
+		// The shim ends the connection: close_notify, then the TCP close.
+		sock.DisconnectFromHost()
+		if !sock.WaitForDisconnected(waitLimit) && sock.State() != ssl.UnconnectedState {
+			return nil, fmt.Errorf("disconnecting: %s", sock.ErrorString())
+		}
+		return sock.SslConfiguration().SessionTicket(), nil
 	}
 	if err := echo(sock, o.bool("check-close-notify")); err != nil {
 		return nil, err
