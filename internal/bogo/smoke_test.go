@@ -264,14 +264,46 @@ func TestSmokeVerifyFail(t *testing.T) {
 		srv := ssl.NewServer(idl, p.serverConfig(t, backend))
 		defer srv.Close()
 		done := runShim(idl, "-backend", backend, "-trust-cert", p.caPath, "-verify-peer", "-verify-fail")
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if sock, err := srv.AcceptSocket(ctx); err == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		accepted := make(chan *ssl.Socket, 1)
+		go func() {
+			sock, _ := srv.AcceptSocket(ctx) // a failed handshake is never handed out
+			accepted <- sock
+		}()
+		r := waitShim(t, done)
+		cancel()
+		if sock := <-accepted; sock != nil {
 			sock.Close()
 			t.Errorf("the handshake succeeded")
 		}
-		if r := waitShim(t, done); r.code != ExitFailure {
-			t.Fatalf("shim exit %d, stderr %q; want 1", r.code, r.stderr)
+		if r.code != ExitFailure || !strings.Contains(r.stderr, "host name") {
+			t.Fatalf("shim exit %d, stderr %q; want 1 and a host name mismatch", r.code, r.stderr)
+		}
+	})
+}
+
+// TestSmokeShimShutsDown: -shim-shuts-down ends the connection with
+// close_notify right after the handshake.
+func TestSmokeShimShutsDown(t *testing.T) {
+	p := newTestPKI(t)
+	forBackends(t, func(t *testing.T, backend string) {
+		idl := &idListener{Listener: listenLoopback(t, "tcp4")}
+		srv := ssl.NewServer(idl, p.serverConfig(t, backend))
+		defer srv.Close()
+		done := runShim(idl, "-backend", backend, "-trust-cert", p.caPath, "-shim-shuts-down", "-expect-verify-result")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		sock, err := srv.AcceptSocket(ctx)
+		if err != nil {
+			r := <-done
+			t.Fatalf("accept: %v (shim exit %d, %s)", err, r.code, r.stderr)
+		}
+		defer sock.Close()
+		if _, err := io.ReadAll(sock); err != nil { // io.EOF (close_notify) is a clean end
+			t.Errorf("reading until the shim's close_notify: %v", err)
+		}
+		if r := waitShim(t, done); r.code != ExitOK || r.stderr != "" {
+			t.Fatalf("shim exit %d, stderr %q", r.code, r.stderr)
 		}
 	})
 }
