@@ -1,6 +1,7 @@
 package ssl
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -484,4 +485,78 @@ func awaitUnread(c net.Conn) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestClientAlertSurvivesFlood: the client side of the same fault. A
+// hostile server answers the ClientHello with a handshake message of
+// hundreds of KiB that no client accepts; the client socket refuses it by
+// its header with a fatal alert. The server reads the alert and only then
+// sends the rest: the client must take it all (within drainBytes) without
+// a reset, then the server reads the client's FIN.
+func TestClientAlertSurvivesFlood(t *testing.T) {
+	checkNoLeaks(t)
+	flood := largeClientHello(600<<10, 400) // a ClientHello, to a client
+	runModes(t, func(t *testing.T, m backendMode) {
+		p := newTestPKI(t).with(m)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		const rounds = 50
+		var f failures
+		for i := 0; i < rounds; i++ {
+			dialed := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				s, err := Dial(ctx, l.Addr().String(), p.clientConfig())
+				if err == nil {
+					s.Close()
+				}
+				dialed <- err
+			}()
+			c, err := l.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.add(floodClient(c, flood))
+			c.Close()
+			if err := <-dialed; err == nil {
+				t.Fatal("the client accepted the flood")
+			}
+		}
+		f.check(t, rounds)
+	})
+}
+
+// floodClient runs one connection of TestClientAlertSurvivesFlood.
+func floodClient(c net.Conn, flood []byte) error {
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	hdr := make([]byte, 5)
+	if _, err := io.ReadFull(c, hdr); err != nil {
+		return err
+	}
+	if _, err := io.CopyN(io.Discard, c, int64(binary.BigEndian.Uint16(hdr[3:5]))); err != nil {
+		return err // the ClientHello, read whole
+	}
+	first := 5 + int(binary.BigEndian.Uint16(flood[3:5])) // the record with the message's header
+	if _, err := c.Write(flood[:first]); err != nil {
+		return &failure{"write reset", err}
+	}
+	alert := make([]byte, 7)
+	if _, err := io.ReadFull(c, alert); err != nil || alert[0] != 0x15 || alert[5] != 2 {
+		return &failure{"alert lost", fmt.Errorf("% x, %v", alert, err)}
+	}
+	for rest := flood[first:]; len(rest) > 0; { // as a peer that has not read yet
+		n := min(len(rest), 16<<10)
+		if _, err := c.Write(rest[:n]); err != nil {
+			return &failure{"write reset", err}
+		}
+		rest = rest[n:]
+	}
+	if got, err := io.ReadAll(c); err != nil || len(got) > 0 {
+		return &failure{"reset after the alert", fmt.Errorf("%d bytes, %v; want an orderly end", len(got), err)}
+	}
+	return nil
 }
