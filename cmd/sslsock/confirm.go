@@ -53,19 +53,23 @@ type confirmWatch struct {
 func watchConfirmation(sock *ssl.Socket) *confirmWatch {
 	w := &confirmWatch{signal: make(chan struct{}, 1)}
 	sock.OnEncrypted(func() { w.armed.Store(true) })
+	wake := func() {
+		select {
+		case w.signal <- struct{}{}:
+		default:
+		}
+	}
 	note := func(flag *atomic.Bool) func() {
 		return func() {
-			if !w.armed.Load() {
-				return
-			}
-			flag.Store(true)
-			select {
-			case w.signal <- struct{}{}:
-			default:
+			if w.armed.Load() {
+				flag.Store(true)
+				wake()
 			}
 		}
 	}
-	sock.OnNewSessionTicketReceived(note(&w.ticket))
+	// A ticket comes only after a handshake: it counts even if its event
+	// ran before the encrypted one.
+	sock.OnNewSessionTicketReceived(func() { w.ticket.Store(true); wake() })
 	sock.OnReadyRead(note(&w.data))
 	sock.OnAlertReceived(func(l ssl.AlertLevel, _ ssl.AlertType, _ string) {
 		if l == ssl.AlertLevelFatal {

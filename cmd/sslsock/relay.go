@@ -26,9 +26,9 @@ type relayer struct {
 	o    *connectOpts
 	sock *ssl.Socket
 
-	mu       sync.Mutex // guards inputEnded, reading
-	inputEnd bool       // standard input ended (EOF or a failed write)
-	reading  bool       // run has started reading: the deadline is its
+	mu       sync.Mutex // guards inputEnd and reading
+	inputEnd bool       // standard input ended (EOF or a failed write); set by the input goroutine
+	reading  bool       // run has started reading: from then on the idle clock runs
 }
 
 // startRelay starts copying standard input to sock.
