@@ -77,14 +77,18 @@ func (sb *serveBinary) errText() string {
 	return sb.stderr.String()
 }
 
-// has reports whether an event of that name was logged.
+// has reports whether an event of that name has been logged, waiting for
+// it (serve logs on its own schedule) up to a generous bound.
 func (sb *serveBinary) has(name string) bool {
-	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	for _, ev := range sb.events {
-		if ev["event"] == name {
-			return true
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		sb.mu.Lock()
+		for _, ev := range sb.events {
+			if ev["event"] == name {
+				sb.mu.Unlock()
+				return true
+			}
 		}
+		sb.mu.Unlock()
 	}
 	return false
 }
