@@ -53,6 +53,7 @@ const (
 	AlertUnknownPskIdentity           AlertType = 115
 	AlertCertificateRequired          AlertType = 116
 	AlertNoApplicationProtocol        AlertType = 120
+	AlertEchRequired                  AlertType = 121 // beyond Qt 6.4: RFC 9849's ech_required
 	AlertUnknownAlertMessage          AlertType = 255
 )
 
@@ -72,5 +73,6 @@ var alertTypeNames = newEnumTable("AlertType", map[AlertType]string{
 	AlertBadCertificateStatusResponse: "BadCertificateStatusResponse",
 	AlertBadCertificateHashValue:      "BadCertificateHashValue", AlertUnknownPskIdentity: "UnknownPskIdentity",
 	AlertCertificateRequired: "CertificateRequired", AlertNoApplicationProtocol: "NoApplicationProtocol",
+	AlertEchRequired:         "EchRequired",
 	AlertUnknownAlertMessage: "UnknownAlertMessage",
 })

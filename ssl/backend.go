@@ -220,12 +220,20 @@ type SessionState struct {
 	Resumed      bool
 	EphemeralKey Key
 	// ServerName is the SNI name (the one the client sent, on a server).
+	// With Encrypted Client Hello it is the inner, encrypted name.
 	ServerName string
 	// TicketKeyID identifies the session-ticket key of a resumed session
 	// (TicketKeyID of the key's name): on a server, the key of its set
 	// that opened the ticket; on a client, the key named at the start of
 	// the ticket it offered. "" when not resumed or not known.
 	TicketKeyID string
+	// KeyExchangeGroup is the negotiated key-exchange group (0: none, or
+	// the backend cannot tell).
+	KeyExchangeGroup tls.CurveID
+	// ECHAccepted: the handshake used Encrypted Client Hello;
+	// OuterServerName is then the clear outer ClientHello's name.
+	ECHAccepted     bool
+	OuterServerName string
 }
 
 // ErrWantRead is returned (errors.Is) by Engine and EngineCore Handshake,

@@ -32,7 +32,7 @@ func (goBackend) SupportedProtocols() []Protocol {
 
 func (goBackend) SupportedFeatures() []SupportedFeature {
 	return []SupportedFeature{FeatureCertificateVerification, FeatureClientSideAlpn, FeatureServerSideAlpn,
-		FeatureOcsp, FeatureSessionTicket, FeatureSessionTicketKeys}
+		FeatureOcsp, FeatureSessionTicket, FeatureSessionTicketKeys, FeatureEncryptedClientHello}
 }
 
 func (goBackend) ImplementedClasses() []ImplementedClass {
@@ -147,6 +147,9 @@ func goTLSConfig(p SessionParams, sh *goShared) (*tls.Config, error) {
 	}
 	tc.NextProtos = cfg.AllowedNextProtocols()
 	tc.KeyLogWriter = cfg.KeyLogWriter()
+	if err := goECH(tc, p, sh); err != nil { // backend_go_ech.go
+		return nil, err
+	}
 	if p.Server {
 		switch {
 		case cfg.PeerVerifyMode() == VerifyNone:
@@ -287,6 +290,12 @@ type goShared struct {
 	// retryVerify, when set, waits until the owner retries a handshake
 	// paused in VerifyPeer (the engine core); without it a pause fails.
 	retryVerify func() bool
+
+	// Encrypted Client Hello (backend_go_ech.go): the public name a client
+	// sends (set with the configuration), the outer name a server saw.
+	echPublicName string
+	echConfig     *Configuration // a client's, with ECH
+	echOuter      atomic.Pointer[string]
 }
 
 // verifyConnection is crypto/tls's VerifyConnection: our verifier decides,
@@ -331,9 +340,12 @@ func (sh *goShared) handshakeFailed(err error) {
 		sh.hooks.Alert(false, AlertLevelFatal, AlertType(code), alertDescription(err))
 		return
 	}
+	var echRejected *ECHRejectedError
 	switch {
 	case sh.verifyFailed.Load():
 		sh.hooks.Alert(true, AlertLevelFatal, AlertBadCertificate, "bad certificate")
+	case errors.As(err, &echRejected):
+		sh.hooks.Alert(true, AlertLevelFatal, AlertEchRequired, "ech required")
 	case sh.alpnNoOverlap.Load() && strings.Contains(err.Error(), "application protocol"):
 		sh.hooks.Alert(true, AlertLevelFatal, AlertNoApplicationProtocol, "no application protocol")
 	}
@@ -389,6 +401,7 @@ func (sh *goShared) state(cs tls.ConnectionState) SessionState {
 	st := SessionState{Version: cs.Version, Cipher: CipherFromID(cs.CipherSuite), ALPN: cs.NegotiatedProtocol,
 		OCSPResponse: cs.OCSPResponse, Resumed: cs.DidResume, ServerName: cs.ServerName,
 		TicketKeyID: sh.resumedTicketKey(cs.DidResume)}
+	sh.echState(&st, cs)
 	for _, x := range cs.PeerCertificates {
 		st.PeerChain = append(st.PeerChain, NewCertificate(x))
 	}

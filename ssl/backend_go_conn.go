@@ -107,6 +107,9 @@ func (s *goStream) Handshake(ctx context.Context) error {
 	if s.tr.alpnNoOverlap.Load() {
 		s.shared.alpnNoOverlap.Store(true) // seen by the shared configuration's ALPN choice
 	}
+	if outer := s.tr.echOuter.Load(); outer != nil {
+		s.shared.echOuter.Store(outer) // seen by the shared configuration's ECH keys
+	}
 	if err == nil && s.verifyAfter {
 		if err = s.shared.verifyConnection(s.conn.ConnectionState()); err != nil {
 			s.shared.setFatal(err) // a handler ended it: no alert was sent, none will be
@@ -114,6 +117,7 @@ func (s *goStream) Handshake(ctx context.Context) error {
 		}
 	}
 	if err != nil {
+		err = s.shared.echError(err)
 		s.shared.handshakeFailed(err)
 		if s.tr.eof.Load() && isEOFError(err) {
 			return io.EOF
@@ -226,7 +230,8 @@ type goTransport struct {
 	// Owned by the reading goroutine (crypto/tls's c.in lock); readMu
 	// guards sniff against State.
 	readMu        sync.Mutex
-	alpnNoOverlap atomic.Bool // a shared server configuration found no common protocol
+	alpnNoOverlap atomic.Bool            // a shared server configuration found no common protocol
+	echOuter      atomic.Pointer[string] // the outer name a shared server configuration saw (ECH)
 	prefix        []byte
 	sniff         *keySniffer // client side: finds the server's ephemeral key
 	prefixLen     atomic.Int64

@@ -261,6 +261,7 @@ func (c *goCore) Handshake() error {
 		c.sniff.done, c.sniff.raw, c.sniff.hs = true, nil, nil
 	}
 	if c.hsErr != nil {
+		c.hsErr = c.sh.echError(c.hsErr)
 		c.sh.handshakeFailed(c.hsErr)
 		if c.mem.eofSeen && isEOFError(c.hsErr) {
 			c.hsErr = io.EOF

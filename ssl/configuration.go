@@ -50,6 +50,10 @@ type Configuration struct {
 	keyLogWriter           io.Writer       // SetKeyLogWriter (keylog.go)
 	ticketKeys             TicketKeySource // SetSessionTicketKeys (ticketkeys.go)
 
+	// ech is Encrypted Client Hello and the session facts beyond Qt's
+	// (configuration_ech.go).
+	ech echSettings
+
 	// prep holds what a backend derived from this configuration once for
 	// all the sockets sharing it (a Server's snapshot): set only on such
 	// snapshots, dropped by Clone and by every internal edit.
@@ -166,6 +170,7 @@ func (c Configuration) Clone() Configuration {
 	c.allowedNextProtocols = slices.Clone(c.allowedNextProtocols)
 	c.ocspStaple = slices.Clone(c.ocspStaple)
 	c.peerCertificateChain = slices.Clone(c.peerCertificateChain)
+	c.ech = c.ech.clone()
 	if c.backendConfig != nil {
 		m := make(map[string]string, len(c.backendConfig))
 		for k, v := range c.backendConfig {

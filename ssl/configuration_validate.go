@@ -38,6 +38,9 @@ func validateConfiguration(c Configuration, server bool) error {
 			return err
 		}
 	}
+	if err := checkECH(c, server, backendByName(c.Backend())); err != nil {
+		return err
+	}
 	if staple := c.OcspStaple(); len(staple) > 0 {
 		if len(chain) == 0 {
 			return invalidUserData("an OCSP staple needs a certificate to be about")

@@ -96,6 +96,9 @@ func newEngine(config Configuration, mode SslMode, name string) (*Engine, error)
 	if err := checkTicketKeys(e.config, server, b); err != nil {
 		return nil, err
 	}
+	if err := checkECH(e.config, server, b); err != nil {
+		return nil, err
+	}
 	e.ep.begin(&e.config, server, name, 0, false) // shared with the endpoint: changed only by storeTicket, under callMu like every hook
 	e.ep.setDeferDecisions(true)                  // the decision's events run outside callMu (see Handshake)
 	p := SessionParams{Server: server, Config: e.config, Hooks: e.ep, DeferDecisions: true,

@@ -39,11 +39,18 @@ const (
 	// keys the application gives (Configuration.SetSessionTicketKeys), so
 	// that servers sharing them resume each other's sessions.
 	FeatureSessionTicketKeys SupportedFeature = 100
+
+	// FeatureEncryptedClientHello: Encrypted Client Hello, client
+	// (Configuration.SetEncryptedClientHelloConfigList) and server
+	// (SetEncryptedClientHelloKeys). The go backend has it; libssl 3.0
+	// has no ECH, so the openssl backend does not.
+	FeatureEncryptedClientHello SupportedFeature = 101
 )
 
 var supportedFeatureNames = newEnumTable("SupportedFeature", map[SupportedFeature]string{
 	FeatureCertificateVerification: "CertificateVerification", FeatureClientSideAlpn: "ClientSideAlpn",
 	FeatureServerSideAlpn: "ServerSideAlpn", FeatureOcsp: "Ocsp", FeaturePsk: "Psk",
 	FeatureSessionTicket: "SessionTicket", FeatureAlerts: "Alerts",
-	FeatureSessionTicketKeys: "SessionTicketKeys",
+	FeatureSessionTicketKeys:    "SessionTicketKeys",
+	FeatureEncryptedClientHello: "EncryptedClientHello",
 })

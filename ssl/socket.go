@@ -262,6 +262,7 @@ func (c *Configuration) setSession(st SessionState) {
 	c.nextNegotiatedProtocol = st.ALPN
 	c.nextProtocolStatus = st.ALPNStatus
 	c.ephemeralServerKey = st.EphemeralKey
+	c.setSessionExtras(st)
 }
 
 // SetSslConfiguration replaces the socket's configuration; it applies to

@@ -59,6 +59,8 @@ func connectionStateOf(st SessionState, chain []Certificate, serverName string) 
 		CipherSuite:       st.Cipher.ID(),
 		ServerName:        serverName,
 		OCSPResponse:      st.OCSPResponse,
+		CurveID:           st.KeyExchangeGroup,
+		ECHAccepted:       st.ECHAccepted,
 	}
 	if st.ALPNStatus == NextProtocolNegotiationNegotiated {
 		cs.NegotiatedProtocol = st.ALPN

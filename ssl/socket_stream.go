@@ -23,6 +23,9 @@ func newStream(backend string, raw net.Conn, received []byte, p SessionParams, e
 	if err := checkTicketKeys(p.Config, p.Server, b); err != nil {
 		return nil, err
 	}
+	if err := checkECH(p.Config, p.Server, b); err != nil {
+		return nil, err
+	}
 	if sb, ok := b.(StreamBackend); ok && !forceEngine(p.Config) {
 		p.Received = received
 		ep.setDeferDecisions(p.DeferDecisions)

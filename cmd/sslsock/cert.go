@@ -23,10 +23,10 @@ func (a *app) certCommand() *cobra.Command {
 		Short: "show or mint certificates",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return usagef("cert needs a subcommand: show or new (see \"sslsock cert --help\")")
+			return usagef("cert needs a subcommand: show, new or ech-new (see \"sslsock cert --help\")")
 		},
 	}
-	c.AddCommand(a.certShowCommand(), a.certNewCommand())
+	c.AddCommand(a.certShowCommand(), a.certNewCommand(), a.certECHNewCommand())
 	return c
 }
 

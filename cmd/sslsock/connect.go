@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ type connectOpts struct {
 	starttls, proxy        string
 	sessionOut, sessionIn  string
 	pskIdentity, pskKey    string
+	echConfig              string // --ech-config (ech.go)
 	send                   string
 	timeout, confirm       time.Duration
 	asJSON, showCerts      bool
@@ -87,6 +89,7 @@ shown; elsewhere the connection fails unless the problems are ignored with
 	fs.StringVar(&o.sessionIn, "session-in", "", "resume the session saved in this file (also --sess-in)")
 	fs.StringVar(&o.pskIdentity, "psk-identity", "", "PSK identity (backends with PSK)")
 	fs.StringVar(&o.pskKey, "psk-key", "", "PSK key, hex (backends with PSK)")
+	fs.StringVar(&o.echConfig, "ech-config", "", "use Encrypted Client Hello with this configuration list: base64 (as serve --ech-key prints it) or a file")
 	fs.StringVar(&o.send, "send", "", `send this text after the handshake (\r \n \t escapes), report what comes back, and exit`)
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "time for connecting and the handshake")
 	fs.DurationVar(&o.confirm, "confirm-timeout", 10*time.Second, "after a TLS 1.3 handshake, how long to wait for the server to confirm it: its first record (a ticket, data, an alert) or its close")
@@ -195,6 +198,18 @@ func (o *connectOpts) plan(target string, stderr io.Writer) (*connectPlan, error
 	}
 	if (o.pskIdentity != "" || o.pskKey != "") && !ssl.IsFeatureSupported(ssl.FeaturePsk, o.tls.backendName()) {
 		return nil, fmt.Errorf("the %s backend has no PSK support", o.tls.backendName())
+	}
+	if o.echConfig != "" {
+		if !ssl.IsFeatureSupported(ssl.FeatureEncryptedClientHello, o.tls.backendName()) {
+			return nil, fmt.Errorf("the %s backend has no Encrypted Client Hello (libssl 3.0 has none); use --backend go", o.tls.backendName())
+		}
+		list, err := readECHConfigArg(o.echConfig)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.cfg.SetEncryptedClientHelloConfigList(list); err != nil {
+			return nil, fmt.Errorf("--ech-config: %w", err)
+		}
 	}
 	p.cfg.SetOcspStaplingEnabled(o.ocsp)
 	// Keep tickets: a TLS 1.3 ticket is also the server's sign that it
@@ -504,6 +519,10 @@ func (a *app) finishFailed(o *connectOpts, p *connectPlan, sock *ssl.Socket, ss 
 		rep.SocketError, rep.ErrorString = ssl.SslHandshakeFailedError.String(), ve.Errors[0].Error()
 	case err != nil:
 		rep.ErrorString = cleanMessage(err.Error())
+	}
+	var rejected *ssl.ECHRejectedError
+	if errors.As(err, &rejected) && rep.ECH != nil && len(rejected.RetryConfigList) > 0 {
+		rep.ECH.RetryConfigList = base64.StdEncoding.EncodeToString(rejected.RetryConfigList)
 	}
 	rep.Verdict = rep.verdict(p, o)
 	a.printReport(o, rep, sock.PeerCertificateChain(), ss)

@@ -23,6 +23,7 @@ type connectReport struct {
 	ProtocolVersion     string      `json:"protocolVersion"`
 	Cipher              jsonCipher  `json:"cipher"`
 	KeyExchangeGroup    string      `json:"keyExchangeGroup"`
+	ECH                 *jsonECH    `json:"ech"` // null without --ech-config (ech.go)
 	ALPN                jsonALPN    `json:"alpn"`
 	Resumed             bool        `json:"resumed"`
 	TicketKey           string      `json:"ticketKey,omitempty"` // ticketkeys.go
@@ -102,6 +103,9 @@ func (r *connectReport) fill(ss *session, cs tls.ConnectionState, cfg ssl.Config
 	r.AlertsSent = append([]jsonAlert{}, ss.alertsOut...)
 	r.AlertsReceived = append([]jsonAlert{}, ss.alertsIn...)
 	r.PeerChain = toJSONChain(cfg.PeerCertificateChain(), pem)
+	if len(cfg.EncryptedClientHelloConfigList()) > 0 {
+		r.ECH = &jsonECH{Accepted: cs.ECHAccepted, PublicName: cfg.EncryptedClientHelloPublicName(), InnerServerName: r.ServerName}
+	}
 	if !cs.HandshakeComplete {
 		return
 	}
@@ -111,9 +115,7 @@ func (r *connectReport) fill(ss *session, cs tls.ConnectionState, cfg ssl.Config
 	c := ssl.CipherFromID(cs.CipherSuite)
 	r.Cipher = jsonCipher{c.Name(), c.IANAName(), c.ProtocolString(), c.KeyExchangeMethod(), c.AuthenticationMethod(),
 		c.EncryptionMethod(), c.UsedBits(), c.SupportedBits()}
-	if cs.CurveID != 0 {
-		r.KeyExchangeGroup = cs.CurveID.String()
-	}
+	r.KeyExchangeGroup = ssl.GroupName(cs.CurveID)
 	r.ALPN = jsonALPN{cfg.NextNegotiatedProtocol(), cfg.NextProtocolNegotiationStatus().String()}
 	r.Resumed = resumed
 	for _, o := range ocsp {
@@ -196,6 +198,9 @@ func (a *app) printReport(o *connectOpts, r *connectReport, chain []ssl.Certific
 			group = "unknown"
 		}
 		fmt.Fprintf(w, "key exchange:  %s\n", group)
+		if r.ECH != nil {
+			fmt.Fprintf(w, "ECH:           %s\n", echWords(r.ECH))
+		}
 		fmt.Fprintf(w, "ALPN:          %s\n", alpnWords(r.ALPN))
 		fmt.Fprintf(w, "resumed:       %s\n", resumedWords(r))
 		for _, oc := range r.OCSP {
@@ -207,6 +212,9 @@ func (a *app) printReport(o *connectOpts, r *connectReport, chain []ssl.Certific
 	}
 	if r.Received != "" {
 		fmt.Fprintf(w, "received:      %q\n", r.Received)
+	}
+	if r.ECH != nil && r.ECH.RetryConfigList != "" {
+		fmt.Fprintf(w, "ECH rejected; the server's retry configuration list (authenticated for %s):\n  --ech-config %s\n", r.ECH.PublicName, r.ECH.RetryConfigList)
 	}
 	if r.Encrypted { // not encrypted: the verdict goes to standard error (finishFailed)
 		fmt.Fprintf(w, "verdict: %s\n", r.Verdict)

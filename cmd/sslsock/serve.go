@@ -39,7 +39,8 @@ type serveOpts struct {
 	once, asJSON         bool
 	pskHint              string
 	psks                 []string
-	ticketKeys           string // --ticket-keys (ticketkeys.go)
+	ticketKeys           string   // --ticket-keys (ticketkeys.go)
+	echKeys              []string // --ech-key (ech.go)
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -72,6 +73,7 @@ speaks plain HTTP is told so (a 400 answer), closed at once and logged. --mode w
 	fs.StringVar(&o.pskHint, "psk-hint", "", "PSK identity hint (backends with PSK)")
 	fs.StringArrayVar(&o.psks, "psk", nil, "PSK as ID:HEX (repeatable; --backend openssl); without --cert: PSK only, no certificate")
 	fs.StringVar(&o.ticketKeys, "ticket-keys", "", "session ticket keys shared with other servers: a file of base64 keys, one per line, newest first (reloaded when it changes; see docs/session-resumption.md)")
+	fs.StringArrayVar(&o.echKeys, "ech-key", nil, "Encrypted Client Hello key file from \"sslsock cert ech-new\" (repeatable, newest first); the configuration list clients need is printed")
 	fs.StringVar(&o.pkiDir, "pki-dir", "", "where to write the throwaway CA (default: a temporary directory, removed at exit)")
 	fs.BoolVar(&o.asJSON, "json", false, "one JSON object per event and line")
 	c.RunE = a.command(func([]string) (int, error) { return a.runServe(&o) })
@@ -136,8 +138,21 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 	}
 	defer raw.Close()
 	out := &eventLog{w: a.stdout, json: o.asJSON}
+	var echList []byte
+	var echNames []string
+	if len(o.echKeys) > 0 {
+		if !ssl.IsFeatureSupported(ssl.FeatureEncryptedClientHello, o.tls.backendName()) {
+			return 1, fmt.Errorf("the %s backend has no Encrypted Client Hello (libssl 3.0 has none); use --backend go", o.tls.backendName())
+		}
+		keys, list, err := loadECHKeys(o.echKeys)
+		if err != nil {
+			return 1, err
+		}
+		cfg.SetEncryptedClientHelloKeys(keys)
+		echList, echNames = list, echPublicNames(keys)
+	}
 	if o.tls.cert == "" && !pskOnly {
-		dir, err := throwawayIdentity(&cfg, o.pkiDir, out)
+		dir, err := throwawayIdentity(&cfg, o.pkiDir, out, echNames...)
 		if err != nil {
 			return 1, err
 		}
@@ -213,6 +228,10 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 		listening["psk"] = "and certificates"
 	}
 	out.event("listening", nil, listening)
+	if echList != nil {
+		out.event("ech", nil, map[string]any{"publicName": strings.Join(echNames, ","),
+			"echConfigList": base64.StdEncoding.EncodeToString(echList)})
+	}
 	go func() { <-ctx.Done(); srv.Close() }()
 
 	sl := &sessionListener{srv: srv, ctx: ctx, out: out, once: o.once, closed: func() {
@@ -285,7 +304,8 @@ func (l *sessionListener) Accept() (net.Conn, error) {
 	l.out.event("encrypted", sock, map[string]any{"protocol": ssl.ProtocolFromVersion(cs.Version).String(),
 		"cipher": ssl.CipherFromID(cs.CipherSuite).Name(),
 		"group":  groupName(cs), "alpn": cs.NegotiatedProtocol, "resumed": cs.DidResume, "ticketKey": sock.SessionTicketKeyID(),
-		"peerChain": toJSONChain(c.PeerCertificateChain(), false)})
+		"peerChain": toJSONChain(c.PeerCertificateChain(), false), "serverName": cs.ServerName,
+		"ech": cs.ECHAccepted, "outerServerName": c.SessionOuterServerName()})
 	peer := map[string]any{"peer": addrString(sock.RemoteAddr())}
 	return &loggedConn{Socket: sock, closed: func() { l.out.event("closed", nil, peer); l.closed() }}, nil
 }
@@ -310,12 +330,7 @@ func (c *loggedConn) Close() error {
 	return err
 }
 
-func groupName(cs tls.ConnectionState) string {
-	if cs.CurveID == 0 {
-		return ""
-	}
-	return cs.CurveID.String()
-}
+func groupName(cs tls.ConnectionState) string { return ssl.GroupName(cs.CurveID) }
 
 // plainDetector notices clients that speak plain HTTP to the TLS server:
 // it answers them with a 400 saying so, and reports them. (The Server
@@ -386,7 +401,8 @@ func isHTTPMethod(m string) bool {
 
 // throwawayIdentity mints a CA and a localhost leaf, sets them on cfg and
 // says where the CA is and how to trust it.
-func throwawayIdentity(cfg *ssl.Configuration, dir string, out *eventLog) (string, error) {
+// Extra names (ECH public names) are added to the leaf's.
+func throwawayIdentity(cfg *ssl.Configuration, dir string, out *eventLog, extra ...string) (string, error) {
 	var err error
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "sslsock-pki-"); err != nil {
@@ -400,7 +416,7 @@ func throwawayIdentity(cfg *ssl.Configuration, dir string, out *eventLog) (strin
 	if err != nil {
 		return "", err
 	}
-	leaf, err := ca.Issue(pki.Spec{CommonName: "localhost", DNSNames: []string{"localhost"},
+	leaf, err := ca.Issue(pki.Spec{CommonName: "localhost", DNSNames: append([]string{"localhost"}, extra...),
 		IPs: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}, NotAfter: time.Now().Add(7 * 24 * time.Hour)})
 	if err != nil {
 		return "", err
@@ -502,6 +518,7 @@ func (l *eventLog) event(name string, s *ssl.Socket, fields map[string]any) {
 	}
 	var parts []string
 	for _, k := range []string{"peer", "address", "backend", "alpn", "clientCertificates", "psk", "protocol", "cipher", "group", "resumed", "ticketKey",
+		"serverName", "outerServerName", "publicName", "echConfigList",
 		"socketError", "errorString", "caFile", "caSha256", "leafSpkiSha256Base64", "type", "request", "description", "file", "keys"} {
 		if v, ok := fields[k]; ok && fmt.Sprint(v) != "" {
 			text := fmt.Sprint(v)

@@ -528,6 +528,7 @@ func (e *engine) State() ssl.SessionState {
 		// backend, the state says Unsupported, with http/1.1.
 		st.ALPNStatus, st.ALPN = ssl.NextProtocolNegotiationUnsupported, ssl.NextProtocolHttp1_1
 	}
+	st.KeyExchangeGroup = groupFromNID(int(C.shim_conn_negotiated_group(e.c)))
 	if e.server {
 		if name := C.shim_conn_server_name(e.c); name != nil {
 			st.ServerName = C.GoString(name)

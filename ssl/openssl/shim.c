@@ -1313,6 +1313,16 @@ int shim_conn_peer_tmp_key_spki(shim_conn *c, int *type, int *bits, unsigned cha
 
 const char *shim_conn_server_name(shim_conn *c) { return F.SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name); }
 
+int shim_conn_negotiated_group(shim_conn *c) {
+	// Only once the handshake is done: before, libssl 3.0 may read a
+	// session that does not exist yet (a crash the fuzzer found).
+	if (F.SSL_is_init_finished(c->ssl) != 1)
+		return 0;
+	long n = F.SSL_ctrl(c->ssl, SSL_CTRL_GET_NEGOTIATED_GROUP, 0, NULL);
+	F.ERR_clear_error();
+	return n > 0 ? (int)n : 0;
+}
+
 int shim_conn_peer_chain(shim_conn *c, OPENSSL_STACK **stack, void **leaf) {
 	*stack = F.SSL_get_peer_cert_chain(c->ssl);
 	// On a server the stack leaves out the client's own certificate.

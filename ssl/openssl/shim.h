@@ -115,6 +115,9 @@ int shim_conn_peer_tmp_key(shim_conn *c, int *group, unsigned char *buf, int len
 // buf only when it fits), 0 when there is no key.
 int shim_conn_peer_tmp_key_spki(shim_conn *c, int *type, int *bits, unsigned char *buf, int len);
 const char *shim_conn_server_name(shim_conn *c);
+// SSL_get_negotiated_group: the group's NID, TLSEXT_nid_unknown|id for
+// groups without one, 0 for none or before the handshake is done.
+int shim_conn_negotiated_group(shim_conn *c);
 int shim_conn_peer_chain(shim_conn *c, OPENSSL_STACK **stack, void **leaf);
 
 // Certificates in a stack (or the extra leaf), as DER.
