@@ -524,7 +524,7 @@ func TestECHUnsupportedBackend(t *testing.T) {
 			if err := ccfg.SetEncryptedClientHelloConfigList(mustConfigList(t, key)); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Dial(context.Background(), "127.0.0.1:"+itoa(int(port)), &ccfg); !errors.Is(err, ErrUnsupported) {
+			if _, err := Dial(context.Background(), "127.0.0.1:"+itoa(int(port)), ccfg); !errors.Is(err, ErrUnsupported) {
 				t.Errorf("Dial: %v, want ErrUnsupported", err)
 			}
 			s := NewSocket()
