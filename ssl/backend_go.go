@@ -291,11 +291,10 @@ type goShared struct {
 	// paused in VerifyPeer (the engine core); without it a pause fails.
 	retryVerify func() bool
 
-	// Encrypted Client Hello (backend_go_ech.go): the public name a client
-	// sends (set with the configuration), the outer name a server saw.
-	echPublicName string
-	echConfig     *Configuration // a client's, with ECH
-	echOuter      atomic.Pointer[string]
+	// Encrypted Client Hello (backend_go_ech.go): a client's settings
+	// (set with the configuration), the outer name a server saw.
+	echClient *goECHClient
+	echOuter  atomic.Pointer[string]
 }
 
 // verifyConnection is crypto/tls's VerifyConnection: our verifier decides,

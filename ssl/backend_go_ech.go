@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Encrypted Client Hello on the go backend: crypto/tls does the work
@@ -53,7 +54,7 @@ func goECH(tc *tls.Config, p SessionParams, sh *goShared) error {
 	tc.MinVersion = max(tc.MinVersion, tls.VersionTLS13) // crypto/tls offers nothing older with ECH
 	tc.EncryptedClientHelloConfigList = list
 	if sh != nil {
-		sh.echPublicName, sh.echConfig = cfg.ech.publicName, &p.Config
+		sh.echClient = &goECHClient{publicName: cfg.ech.publicName, config: &p.Config}
 	}
 	mode := cfg.PeerVerifyMode()
 	if mode != VerifyPeer && mode != AutoVerifyPeer {
@@ -67,43 +68,72 @@ func goECH(tc *tls.Config, p SessionParams, sh *goShared) error {
 	// anchors (its EncryptedClientHelloRejectionVerify cannot be used: it
 	// is called before the peer's certificates are in the state it gets);
 	// a failure is turned into our verifier's errors by echError.
+	tc.RootCAs = echRootPool(cfg) // used only on a rejection: InsecureSkipVerify covers the rest
+	return nil
+}
+
+// systemRootPool is the system's trust anchors as a pool, made once.
+var systemRootPool = sync.OnceValue(func() *x509.CertPool {
 	pool := x509.NewCertPool()
-	for _, c := range cfg.trustAnchors() {
+	for _, c := range SystemCaCertificates() {
 		pool.AddCert(c.X509())
 	}
-	tc.RootCAs = pool // used only on a rejection: InsecureSkipVerify covers the rest
-	return nil
+	return pool
+})
+
+// echRootPool is cfg's trust anchors as a pool: the shared system pool
+// while the configuration uses only those.
+func echRootPool(cfg Configuration) *x509.CertPool {
+	var pool *x509.CertPool
+	switch {
+	case cfg.AllowsOnDemandRoots() && len(cfg.caCertificates) == 0:
+		return systemRootPool()
+	case cfg.AllowsOnDemandRoots():
+		pool = systemRootPool().Clone()
+	default:
+		pool = x509.NewCertPool()
+	}
+	for _, c := range cfg.caCertificates {
+		pool.AddCert(c.X509())
+	}
+	return pool
+}
+
+// goECHClient is what a client's goShared keeps of its ECH settings.
+type goECHClient struct {
+	publicName string         // the name the outer ClientHello carries
+	config     *Configuration // for verifying a rejection's certificate
 }
 
 // echError turns crypto/tls's ECH rejection into an *ECHRejectedError.
 // A rejection whose certificate does not prove the public name becomes
 // our verifier's errors for that name.
 func (sh *goShared) echError(err error) error {
-	cfg := sh.echConfig
+	ec := sh.echClient
 	var re *tls.ECHRejectionError
 	var ours *ECHRejectedError
 	var cve *tls.CertificateVerificationError
 	switch {
-	case err == nil || sh.echPublicName == "" || errors.As(err, &ours):
+	case err == nil || ec == nil || errors.As(err, &ours):
 		return err
 	case errors.As(err, &re):
-		return &ECHRejectedError{PublicName: sh.echPublicName, RetryConfigList: slices.Clone(re.RetryConfigList), Err: err}
+		return &ECHRejectedError{PublicName: ec.publicName, RetryConfigList: slices.Clone(re.RetryConfigList), Err: err}
 	case errors.As(err, &cve) && len(cve.UnverifiedCertificates) > 0:
 		chain := make([]Certificate, len(cve.UnverifiedCertificates))
 		for i, x := range cve.UnverifiedCertificates {
 			chain[i] = NewCertificate(x)
 		}
-		roots := cfg.trustAnchors()
+		roots := ec.config.trustAnchors()
 		if roots == nil {
 			roots = []Certificate{}
 		}
-		errs := VerifyChain(chain, VerifyOptions{Roots: roots, HostName: sh.echPublicName, Depth: cfg.PeerVerifyDepth(), Purpose: PurposeServerAuth})
+		errs := VerifyChain(chain, VerifyOptions{Roots: roots, HostName: ec.publicName, Depth: ec.config.PeerVerifyDepth(), Purpose: PurposeServerAuth})
 		if len(errs) == 0 { // crypto/x509 refused what our verifier accepts: say so anyway
 			errs = []Error{NewError(UnspecifiedError, chain[0])}
 		}
 		sh.verifyFailed.Store(true) // crypto/tls sent bad_certificate
 		return fmt.Errorf("the server rejected Encrypted Client Hello and its certificate does not prove the public name %q, so its retry configurations cannot be trusted: %w (%v)",
-			sh.echPublicName, &VerificationError{Errors: errs}, cve.Err)
+			ec.publicName, &VerificationError{Errors: errs}, cve.Err)
 	}
 	return err
 }
@@ -114,8 +144,8 @@ func (sh *goShared) echState(st *SessionState, cs tls.ConnectionState) {
 	if !cs.ECHAccepted {
 		return
 	}
-	if sh.echPublicName != "" {
-		st.OuterServerName = sh.echPublicName
+	if sh.echClient != nil {
+		st.OuterServerName = sh.echClient.publicName
 	} else if p := sh.echOuter.Load(); p != nil {
 		st.OuterServerName = *p
 	}

@@ -340,6 +340,15 @@ func TestECHRejectionNeedsThePublicName(t *testing.T) {
 		if !errors.As(err, &ve) || errors.As(err, &rej) || ve.Errors[0].Code != HostNameMismatch {
 			t.Fatalf("a rejection the certificate does not prove: want a HostNameMismatch VerificationError, got %v", err)
 		}
+		// The system's roots (no CA set) do not know the test root either.
+		sys := p.emptyConfig()
+		if err := sys.SetEncryptedClientHelloConfigList(mustConfigList(t, mustECHKey(t, echPublic))); err != nil {
+			t.Fatal(err)
+		}
+		_, err = echDial(sys, port)
+		if !errors.As(err, &ve) || errors.As(err, &rej) {
+			t.Fatalf("a rejection by an untrusted server: want a VerificationError, got %v", err)
+		}
 	})
 }
 
