@@ -149,6 +149,16 @@ func TestECHEndToEnd(t *testing.T) {
 	if r := runBinary(t, nil, nil, "serve", "--ech-key", corrupt); r.code != 1 || !strings.Contains(r.stderr, "malformed ECH key file") {
 		t.Errorf("corrupt key file: exit %d %q", r.code, r.stderr)
 	}
+	// The key-exchange group on the openssl backend (libssl 3.0: X25519,
+	// 3.5 and later: X25519MLKEM768; before, the report said "unknown").
+	if openssl.Available() {
+		if code, rep, _ := connect("--backend", "openssl"); code != 0 || (rep["keyExchangeGroup"] != "X25519" && rep["keyExchangeGroup"] != "X25519MLKEM768") {
+			t.Errorf("connect --backend openssl: exit %d, group %v", code, rep["keyExchangeGroup"])
+		}
+		if code, rep, _ := connect("--backend", "openssl", "--curves", "prime256v1"); code != 0 || rep["keyExchangeGroup"] != "secp256r1" {
+			t.Errorf("connect --backend openssl --curves prime256v1: exit %d, group %v", code, rep["keyExchangeGroup"])
+		}
+	}
 	if openssl.Available() && !ssl.IsFeatureSupported(ssl.FeatureEncryptedClientHello, "openssl") {
 		for _, args := range [][]string{{"connect", "--backend", "openssl", "--ech-config", list, addr}, {"serve", "--backend", "openssl", "--ech-key", keyFile}} {
 			if r := runBinary(t, nil, nil, args...); r.code != 1 || !strings.Contains(r.stderr, "no Encrypted Client Hello") {
