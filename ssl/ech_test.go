@@ -230,9 +230,8 @@ func TestECHRejectedWithRetryConfigs(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := NewSocket()
-		var sent []AlertType
-		var mu sync.Mutex
-		s.OnAlertSent(func(_ AlertLevel, typ AlertType, _ string) { mu.Lock(); sent = append(sent, typ); mu.Unlock() })
+		sent := make(chan AlertType, 4)
+		s.OnAlertSent(func(_ AlertLevel, typ AlertType, _ string) { sent <- typ })
 		s.SetSslConfiguration(ccfg)
 		s.SetPeerVerifyName(echInner)
 		s.ConnectToHostEncrypted("127.0.0.1", port)
@@ -251,12 +250,15 @@ func TestECHRejectedWithRetryConfigs(t *testing.T) {
 		if !strings.Contains(s.ErrorString(), "rejected Encrypted Client Hello") {
 			t.Errorf("ErrorString: %q", s.ErrorString())
 		}
-		s.Abort()
-		mu.Lock()
-		if len(sent) == 0 || sent[0] != AlertEchRequired {
-			t.Errorf("alerts sent: %v, want EchRequired", sent)
+		select {
+		case typ := <-sent:
+			if typ != AlertEchRequired {
+				t.Errorf("alert sent: %v, want EchRequired", typ)
+			}
+		case <-time.After(10 * time.Second): // a hang, not a timing verdict
+			t.Error("no alert sent")
 		}
-		mu.Unlock()
+		s.Abort()
 
 		// A retry with the server's configurations succeeds.
 		if err := ccfg.SetEncryptedClientHelloConfigList(rej.RetryConfigList); err != nil {
@@ -284,16 +286,12 @@ func TestECHServerWithoutKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer srv.Close()
-		var alerts []AlertType
-		var mu sync.Mutex
+		alerts := make(chan AlertType, 4)
 		acceptAll(srv, func(s *Socket) {
 			// The alert follows the client's Finished: the accepted
-			// socket's first read meets it.
-			s.OnAlertReceived(func(_ AlertLevel, typ AlertType, _ string) {
-				mu.Lock()
-				alerts = append(alerts, typ)
-				mu.Unlock()
-			})
+			// socket's first read meets it (its handler runs on the
+			// socket's own goroutine, perhaps after the read returned).
+			s.OnAlertReceived(func(_ AlertLevel, typ AlertType, _ string) { alerts <- typ })
 			_, _ = s.Read(make([]byte, 1))
 			accepted <- s
 		})
@@ -315,10 +313,13 @@ func TestECHServerWithoutKeys(t *testing.T) {
 		if ss.ConnectionState().ServerName != echPublic || ss.SslConfiguration().SessionECHAccepted() {
 			t.Errorf("server: name %q, ECH %v", ss.ConnectionState().ServerName, ss.SslConfiguration().SessionECHAccepted())
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if len(alerts) == 0 || alerts[0] != AlertEchRequired {
-			t.Errorf("server alerts received: %v, want EchRequired", alerts)
+		select {
+		case typ := <-alerts:
+			if typ != AlertEchRequired {
+				t.Errorf("server alert received: %v, want EchRequired", typ)
+			}
+		case <-time.After(10 * time.Second): // a hang, not a timing verdict
+			t.Error("the server received no alert")
 		}
 	})
 }
