@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sslsocket/sslsocket/ssl"
@@ -348,6 +349,33 @@ func protocolFor(o *options) (ssl.Protocol, error) {
 	return 0, unimplemented("version range %#x-%#x (Qt's SslProtocol has no upper bound below TLS 1.3)", lo, hi)
 }
 
+// drainWait bounds the wait for the socket's orderly close (its drain
+// stops by itself after 2 s).
+const drainWait = 5 * time.Second
+
+// trackedConn is the TCP connection the socket drives, telling the shim
+// when the socket has closed it (after its background drain). It offers
+// CloseWrite (the orderly close needs it) but not File, so the socket
+// drains and closes this very connection.
+type trackedConn struct {
+	net.Conn
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (c *trackedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.New("no half-close")
+}
+
+func (c *trackedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { close(c.closed) })
+	return err
+}
+
 // dialAddr is the runner's address: it listens on ::1 when it can, and
 // says so with -ipv6; "localhost" may resolve to the other family.
 func dialAddr(cfg *config) string {
@@ -375,8 +403,20 @@ func runConnection(cfg *config, cc *connConfig, resumed bool) ([]byte, error) {
 	if !cc.server && len(cc.ticket) > 0 {
 		conf.SetSessionTicket(cc.ticket)
 	}
-	sock := ssl.NewSocketFromConn(conn)
-	defer sock.Close() // graceful: close_notify unless a fatal alert ended the connection
+	tc := &trackedConn{Conn: conn, closed: make(chan struct{})}
+	sock := ssl.NewSocketFromConn(tc)
+	defer func() {
+		// Graceful: close_notify, unless a fatal alert ended the
+		// connection; then the socket half-closes and drains what the
+		// runner still sends before closing, so that the runner reads the
+		// alert instead of a reset. That drain runs in the background: the
+		// shim waits for it (it is bounded) before the process exits.
+		sock.Close()
+		select {
+		case <-tc.closed:
+		case <-time.After(drainWait):
+		}
+	}()
 	sock.SetSslConfiguration(conf)
 	if !cc.server {
 		sock.SetPeerVerifyName(cc.verifyName)
