@@ -621,9 +621,13 @@ func (s *Socket) connect(host string, port uint16, encrypted bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.setPhaseLocked(phaseLookup)
-	s.goLocked(func() { s.connectLoop(ctx, host, port) })
+	g := s.enterLocked()
 	s.mu.Unlock()
-	s.emitState(HostLookupState)
+	s.emitState(HostLookupState) // before the connect loop can emit the next state
+	go func() {
+		defer s.exit(g)
+		s.connectLoop(ctx, host, port)
+	}()
 }
 
 // waitGoroutinesLocked waits for a previous connection's goroutines.
