@@ -1,9 +1,11 @@
 package ssl
 
 import (
+	"context"
 	"io"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -41,8 +43,61 @@ const (
 	maxDrains  = 1024
 )
 
-// drainsRunning counts the drains under way (for maxDrains and tests).
-var drainsRunning atomic.Int64
+// drainsRunning counts the drains under way (for maxDrains and tests);
+// drainIdle is closed while it is zero (WaitForOrderlyCloses). Both change
+// under drainMu; drainsRunning may be read without it.
+var (
+	drainsRunning atomic.Int64
+	drainMu       sync.Mutex
+	drainIdle     = closedChannel()
+)
+
+func closedChannel() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
+// WaitForOrderlyCloses waits until every connection this process closed
+// after a fatal alert has finished its orderly close — the half-close and
+// bounded drain (at most 2 s each) that let the peer read the alert instead
+// of a TCP reset — or until ctx ends (its error is returned). Long-running
+// programs never need it; a short-lived one (a command-line tool, a test
+// shim) calls it before exiting, for a process that exits closes its
+// sockets at once and a reset may destroy the alert still in flight.
+func WaitForOrderlyCloses(ctx context.Context) error {
+	drainMu.Lock()
+	idle := drainIdle
+	drainMu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// startDrain counts a drain about to run, unless max already run.
+func startDrain(max int64) bool {
+	drainMu.Lock()
+	defer drainMu.Unlock()
+	if drainsRunning.Load() >= max {
+		return false
+	}
+	if drainsRunning.Add(1) == 1 {
+		drainIdle = make(chan struct{})
+	}
+	return true
+}
+
+// endDrain counts a drain that ended.
+func endDrain() {
+	drainMu.Lock()
+	defer drainMu.Unlock()
+	if drainsRunning.Add(-1) == 0 {
+		close(drainIdle)
+	}
+}
 
 // drainLimits bound one drain, and how many run at once.
 type drainLimits struct {
@@ -72,8 +127,7 @@ func (l drainLimits) closeOrderly(c net.Conn, always bool) {
 		c.Close() // nothing unread: a FIN, no reset
 		return
 	}
-	if drainsRunning.Add(1) > l.max {
-		drainsRunning.Add(-1)
+	if !startDrain(l.max) {
 		c.Close() // the bound on resources wins over the alert
 		return
 	}
@@ -98,7 +152,7 @@ type drainable interface {
 // FIN, an error, l.bytes or l.time, then closes d. It always ends: without
 // a working read deadline it closes at once.
 func drainThenClose(d drainable, l drainLimits) {
-	defer drainsRunning.Add(-1)
+	defer endDrain()
 	if d.SetReadDeadline(time.Now().Add(l.time)) == nil {
 		_, _ = io.CopyN(io.Discard, d, l.bytes)
 	}

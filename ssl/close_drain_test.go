@@ -560,3 +560,36 @@ func floodClient(c net.Conn, flood []byte) error {
 	}
 	return nil
 }
+
+// TestWaitForOrderlyCloses: a short-lived program can wait for the drains
+// in flight before it exits: the wait lasts while the peer still holds the
+// connection (bounded by the caller's context) and ends when it closes.
+func TestWaitForOrderlyCloses(t *testing.T) {
+	checkNoLeaks(t)
+	awaitDrains(t)
+	if err := WaitForOrderlyCloses(context.Background()); err != nil {
+		t.Fatalf("no drain running: %v", err)
+	}
+	ours, peer := drainPair(t)
+	drainLimits{time: time.Hour, bytes: 1 << 20, max: 10}.closeOrderly(ours, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	err := WaitForOrderlyCloses(ctx)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a drain waits for the peer, yet the wait returned %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- WaitForOrderlyCloses(context.Background()) }()
+	peer.Close() // the drain reads the FIN and ends
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("WaitForOrderlyCloses did not return after the drain ended")
+	}
+	if n := drainsRunning.Load(); n != 0 {
+		t.Fatalf("%d drains running after the wait", n)
+	}
+}

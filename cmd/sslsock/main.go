@@ -30,9 +30,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sslsocket/sslsocket/ssl"
 	_ "github.com/sslsocket/sslsocket/ssl/openssl" // the "openssl" backend, when libssl 3 loads
 )
 
@@ -53,7 +55,13 @@ func (e usageError) Unwrap() error { return e.err }
 func usagef(format string, args ...any) error { return usageError{msg: fmt.Sprintf(format, args...)} }
 
 func main() {
-	os.Exit(runWith(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	code := runWith(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	// A connection closed after a fatal alert finishes its orderly close
+	// (at most 2 s) so that the peer reads the alert, not a reset.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	_ = ssl.WaitForOrderlyCloses(ctx)
+	cancel()
+	os.Exit(code)
 }
 
 // run executes one command line with no standard input.

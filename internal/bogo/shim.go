@@ -2,6 +2,7 @@ package bogo
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
@@ -10,7 +11,6 @@ import (
 	"net"
 	"os"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/sslsocket/sslsocket/ssl"
@@ -353,29 +353,6 @@ func protocolFor(o *options) (ssl.Protocol, error) {
 // stops by itself after 2 s).
 const drainWait = 5 * time.Second
 
-// trackedConn is the TCP connection the socket drives, telling the shim
-// when the socket has closed it (after its background drain). It offers
-// CloseWrite (the orderly close needs it) but not File, so the socket
-// drains and closes this very connection.
-type trackedConn struct {
-	net.Conn
-	once   sync.Once
-	closed chan struct{}
-}
-
-func (c *trackedConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return errors.New("no half-close")
-}
-
-func (c *trackedConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(func() { close(c.closed) })
-	return err
-}
-
 // dialAddr is the runner's address: it listens on ::1 when it can, and
 // says so with -ipv6; "localhost" may resolve to the other family.
 func dialAddr(cfg *config) string {
@@ -403,8 +380,7 @@ func runConnection(cfg *config, cc *connConfig, resumed bool) ([]byte, error) {
 	if !cc.server && len(cc.ticket) > 0 {
 		conf.SetSessionTicket(cc.ticket)
 	}
-	tc := &trackedConn{Conn: conn, closed: make(chan struct{})}
-	sock := ssl.NewSocketFromConn(tc)
+	sock := ssl.NewSocketFromConn(conn)
 	defer func() {
 		// Graceful: close_notify, unless a fatal alert ended the
 		// connection; then the socket half-closes and drains what the
@@ -412,10 +388,9 @@ func runConnection(cfg *config, cc *connConfig, resumed bool) ([]byte, error) {
 		// alert instead of a reset. That drain runs in the background: the
 		// shim waits for it (it is bounded) before the process exits.
 		sock.Close()
-		select {
-		case <-tc.closed:
-		case <-time.After(drainWait):
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), drainWait)
+		defer cancel()
+		_ = ssl.WaitForOrderlyCloses(ctx)
 	}()
 	sock.SetSslConfiguration(conf)
 	if !cc.server {
