@@ -186,7 +186,7 @@ func (a *app) runServe(o *serveOpts) (int, error) {
 	defer cancel()
 	if o.ticketKeys != "" {
 		if err := serveTicketKeys(ctx, o.ticketKeys, o.tls.backendName(), &cfg, out); err != nil {
-			return 1, err
+			return 2, usageError{msg: err.Error(), err: err} // an input file that cannot be used: bad usage
 		}
 	}
 	finishOnce := func() {

@@ -246,7 +246,7 @@ func TestServeTicketKeysBadFile(t *testing.T) {
 			}
 		}
 		r := runIn("", "serve", "--listen", "127.0.0.1:0", "--ticket-keys", path, "--pki-dir", filepath.Join(dir, "pki"))
-		if r.code != 1 || !strings.Contains(r.stderr, "--ticket-keys") || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stdout, "listening") {
+		if r.code != 2 || !strings.Contains(r.stderr, "--ticket-keys") || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stdout, "listening") {
 			t.Errorf("%s file: exit %d\n%s\n%s", tc.name, r.code, r.stdout, r.stderr)
 		}
 		if strings.Contains(r.stderr+r.stdout, b64[:16]) || strings.Contains(r.stderr+r.stdout, b64[20:36]) {
