@@ -86,8 +86,8 @@ func (d *Dialer) dialSocket(ctx context.Context, network, addr string) (*Socket,
 	if err := validateConfiguration(s.SslConfiguration(), false); err != nil {
 		return nil, err
 	}
+	s.SetPeerVerifyName(d.PeerVerifyName)
 	s.mu.Lock()
-	s.peerVerifyName = d.PeerVerifyName
 	s.family = family
 	s.mu.Unlock()
 	s.ConnectToHostEncrypted(host, uint16(port))

@@ -561,7 +561,7 @@ func (s *Socket) fail(kind SocketError, msg string, cause error) {
 // IgnoreSslErrorList is kept.
 func (s *Socket) initLocked() {
 	s.gen++
-	s.live.newConnectionLocked(s.gen)
+	s.live.newConnectionLocked()
 	s.mode, s.autoStart, s.flushing, s.handshaked = UnencryptedMode, false, false, false
 	s.pendClose, s.disconnectAsked, s.connectReported = false, false, false
 	s.alertClose = false
@@ -1234,7 +1234,7 @@ func (s *Socket) awaitGoroutines(gen uint32) {
 		return
 	}
 	s.mu.Lock()
-	for s.live.old > 0 || (s.live.gen == gen && s.live.cur > 0) {
+	for s.live.old > 0 || (s.gen == gen && s.live.cur > 0) {
 		s.cond.Wait()
 	}
 	s.mu.Unlock()

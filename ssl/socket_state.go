@@ -139,28 +139,27 @@ const (
 // tell them apart, and its Add from zero may not race its Wait — a
 // reconnection racing Abort did exactly that).
 type liveGoroutines struct {
-	cur int32  // of connection gen
-	old int32  // of earlier connections (still ending after a reconnection from a handler)
-	gen uint32 // the connection cur counts
+	cur int32 // of the current connection (Socket.gen)
+	old int32 // of earlier connections (still ending after a reconnection from a handler)
 }
 
-// newConnectionLocked starts counting connection gen's goroutines apart.
-func (l *liveGoroutines) newConnectionLocked(gen uint32) {
+// newConnectionLocked starts counting the next connection's goroutines apart.
+func (l *liveGoroutines) newConnectionLocked() {
 	l.old += l.cur
-	l.cur, l.gen = 0, gen
+	l.cur = 0
 }
 
 // enterLocked counts the calling goroutine as one of the connection's; it
-// returns the token exit takes.
+// returns the token exit takes (the connection's generation).
 func (s *Socket) enterLocked() uint32 {
 	s.live.cur++
-	return s.live.gen
+	return s.gen
 }
 
 // exit ends what enterLocked counted and wakes the waiters.
 func (s *Socket) exit(gen uint32) {
 	s.mu.Lock()
-	if gen == s.live.gen {
+	if gen == s.gen {
 		s.live.cur--
 	} else {
 		s.live.old--
